@@ -1,0 +1,30 @@
+//! roost: an HTTP/1.1 server with a Rust core, shipped as a C-ABI shared library.
+//!
+//! - [`server`]: the listener, the worker threads and their epoll loops, connections, timers.
+//! - [`http`]: request parsing, bodies, responses, and the per-connection protocol state.
+//! - [`files`]: the static file server.
+//! - `ffi`: the C ABI (see `include/roost.h`).
+//! - `sys`: the libc calls, the only `unsafe` outside the C boundary.
+
+#![deny(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
+#[allow(unsafe_code)]
+pub mod ffi;
+pub mod files;
+pub mod http;
+pub mod server;
+#[allow(unsafe_code)]
+mod sys;
+
+pub use files::StaticFiles;
+pub use http::{Handler, Limits, Request, Response};
+pub use server::{Config, Server, Timeouts};
+
+/// The library version, from Cargo.toml.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The README's Rust example, compiled and run by `cargo test` so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
