@@ -1,0 +1,68 @@
+//! The input buffer of a connection: bytes read from the peer and not yet consumed.
+
+/// Unconsumed input lives in `buf[start..]`. Offsets the session keeps are relative to
+/// `start`, so compacting the buffer never invalidates them.
+#[derive(Debug, Default)]
+pub struct InBuf {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+/// The least room a read is given; smaller reads would mean more system calls.
+const MIN_READ: usize = 4096;
+
+impl InBuf {
+    pub fn new() -> InBuf {
+        InBuf::default()
+    }
+
+    /// The unconsumed bytes.
+    pub fn data(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.start..]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.buf.len()
+    }
+
+    /// Marks the first `n` unconsumed bytes as used.
+    pub fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start >= self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
+    }
+
+    /// Drops all unconsumed input.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.start = 0;
+    }
+
+    /// Makes room to read into and returns the vector to append to. `want` is how many
+    /// unconsumed bytes the caller needs in total (a whole body, say), so that a large
+    /// body is read into one allocation instead of a series of doublings.
+    pub fn prepare_read(&mut self, want: usize) -> &mut Vec<u8> {
+        let spare = self.buf.capacity() - self.buf.len();
+        if spare < MIN_READ && self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let have = self.buf.len() - self.start;
+        let extra = want.saturating_sub(have).max(MIN_READ);
+        self.buf.reserve(extra);
+        &mut self.buf
+    }
+
+    /// Returns the memory of an empty buffer, so an idle connection holds none.
+    pub fn release_if_empty(&mut self) {
+        if self.is_empty() && self.buf.capacity() > 0 {
+            self.buf = Vec::new();
+        }
+    }
+}

@@ -1,0 +1,462 @@
+//! The request head: httparse for the syntax, then the framing rules of RFC 9112 that decide
+//! how the message ends and whether the connection survives it.
+
+use std::mem::MaybeUninit;
+
+use httparse::Header;
+
+use super::limits::Limits;
+use super::uri::{parse_target, valid_authority, Target};
+
+/// How the request content is delimited (RFC 9112 §6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// No content.
+    Empty,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// The chunked transfer coding.
+    Chunked,
+}
+
+/// A parsed and validated request head, borrowing from the input buffer.
+#[derive(Debug)]
+pub struct Head<'a> {
+    pub method: &'a str,
+    /// The request target exactly as received.
+    pub raw_target: &'a str,
+    pub target: Target<'a>,
+    /// The minor version of HTTP/1.x: 0 or 1.
+    pub minor_version: u8,
+    pub headers: &'a [Header<'a>],
+    pub framing: Framing,
+    /// Whether the client allows the connection to stay open after this exchange.
+    pub keep_alive: bool,
+    /// The client sent `Expect: 100-continue` and waits before sending content.
+    pub expect_continue: bool,
+}
+
+/// What parsing a head gave.
+#[derive(Debug)]
+pub enum HeadResult<'a> {
+    /// A whole, valid head of this many bytes.
+    Complete(Head<'a>, usize),
+    /// Not all of the head has arrived yet.
+    Partial,
+    /// The head is invalid and must be answered with `status`; the connection closes after.
+    Reject(Reject),
+    /// The version was HTTP/1.x with x > 1: a recipient must treat it as HTTP/1.1
+    /// (RFC 9110 §6.2). The caller rewrites the digit at this offset to `1` and parses again.
+    DowngradeMinor(usize),
+}
+
+/// An invalid head: its status, and whether it was a HEAD request (so the error has no body).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reject {
+    pub status: u16,
+    pub head_method: bool,
+}
+
+/// Room for header fields; `Limits::max_headers` picks how much of it a request may use.
+pub type HeaderSlots<'a> = [MaybeUninit<Header<'a>>; Limits::HEADERS_CEILING];
+
+/// Empty slots to parse into; `MaybeUninit` makes this free.
+pub fn header_slots<'a>() -> HeaderSlots<'a> {
+    [const { MaybeUninit::uninit() }; Limits::HEADERS_CEILING]
+}
+
+/// Parses the head at the start of `buf`.
+pub fn parse_head<'a>(
+    buf: &'a [u8],
+    slots: &'a mut HeaderSlots<'a>,
+    limits: &Limits,
+) -> HeadResult<'a> {
+    let mut req = httparse::Request::new(&mut []);
+    let max_headers = limits.max_headers.clamp(1, Limits::HEADERS_CEILING);
+    let reject = |status| {
+        HeadResult::Reject(Reject {
+            status,
+            head_method: buf.starts_with(b"HEAD "),
+        })
+    };
+    match req.parse_with_uninit_headers(buf, &mut slots[..max_headers]) {
+        Ok(httparse::Status::Complete(len)) => {
+            if len > limits.max_head {
+                return reject(431);
+            }
+            match validate(req, limits) {
+                Ok(head) => HeadResult::Complete(head, len),
+                Err(status) => reject(status),
+            }
+        }
+        Ok(httparse::Status::Partial) => match partial_status(buf, limits) {
+            Some(status) => reject(status),
+            None => HeadResult::Partial,
+        },
+        Err(httparse::Error::TooManyHeaders) => reject(431),
+        Err(httparse::Error::Version) => version_error(buf),
+        Err(_) => reject(400),
+    }
+}
+
+/// Limits that an incomplete head already exceeds: a request line longer than the URI
+/// limit allows (414), or more bytes than the head limit (431).
+fn partial_status(buf: &[u8], limits: &Limits) -> Option<u16> {
+    let line_end = buf.iter().position(|&b| b == b'\n');
+    let line = &buf[..line_end.unwrap_or(buf.len())];
+    let target_len = match line.iter().position(|&b| b == b' ') {
+        Some(start) => {
+            let rest = &line[start + 1..];
+            match (line_end, rest.iter().rposition(|&b| b == b' ')) {
+                (Some(_), Some(end)) => end,
+                _ => rest.len(),
+            }
+        }
+        None if line.len() > limits.max_uri => return Some(400),
+        None => 0,
+    };
+    if target_len > limits.max_uri {
+        Some(414)
+    } else if buf.len() > limits.max_head {
+        Some(431)
+    } else {
+        None
+    }
+}
+
+/// httparse knows only HTTP/1.0 and HTTP/1.1. Another 1.x is read as 1.1; another major
+/// version gets 505; anything else (a request line with more than three parts, say) is not
+/// a valid request line at all (400).
+fn version_error(buf: &[u8]) -> HeadResult<'_> {
+    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    let line = buf[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&buf[..line_end]);
+    let three_parts = line.iter().filter(|&&b| b == b' ').count() == 2;
+    let start = line.iter().rposition(|&b| b == b' ').map_or(0, |i| i + 1);
+    let status = match &line[start..] {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if three_parts && major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            match major {
+                b'1' if *minor > b'1' => return HeadResult::DowngradeMinor(start + 7),
+                b'1' => 400,
+                _ => 505,
+            }
+        }
+        _ => 400,
+    };
+    HeadResult::Reject(Reject {
+        status,
+        head_method: buf.starts_with(b"HEAD "),
+    })
+}
+
+fn validate<'h, 'b>(req: httparse::Request<'h, 'b>, limits: &Limits) -> Result<Head<'b>, u16>
+where
+    'h: 'b,
+{
+    let method = req.method.ok_or(400u16)?;
+    let raw_target = req.path.ok_or(400u16)?;
+    let minor_version = req.version.ok_or(400u16)?;
+    if raw_target.len() > limits.max_uri {
+        return Err(414);
+    }
+    let target = parse_target(raw_target, method).ok_or(400u16)?;
+    let headers: &'b [Header<'b>] = req.headers;
+
+    let mut hosts = 0;
+    let mut content_length: Option<u64> = None;
+    let mut length_fields = 0;
+    let mut codings = Codings::default();
+    let mut close = false;
+    let mut keep_alive_token = false;
+    let mut expect_continue = false;
+    for h in headers {
+        let name = h.name;
+        if name.eq_ignore_ascii_case("host") {
+            hosts += 1;
+            if !valid_authority(h.value) {
+                return Err(400);
+            }
+        } else if name.eq_ignore_ascii_case("content-length") {
+            length_fields += 1;
+            content_length = Some(parse_content_length(h.value)?);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            codings.add(h.value);
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in list_items(h.value) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    keep_alive_token = true;
+                }
+            }
+        } else if name.eq_ignore_ascii_case("expect") && minor_version == 1 {
+            // An HTTP/1.0 client cannot know about 100-continue; its expectation is ignored
+            // (RFC 9110 §10.1.1).
+            if h.value.eq_ignore_ascii_case(b"100-continue") {
+                expect_continue = true;
+            } else {
+                return Err(417);
+            }
+        }
+    }
+
+    if hosts > 1 || (hosts == 0 && minor_version == 1) {
+        return Err(400);
+    }
+    if length_fields > 1 {
+        return Err(400);
+    }
+    let framing = match (codings.present, content_length) {
+        (false, None | Some(0)) => Framing::Empty,
+        (false, Some(n)) => Framing::Length(n),
+        // Both framings at once is how requests are smuggled (RFC 9112 §6.1).
+        (true, Some(_)) => return Err(400),
+        // Transfer-Encoding did not exist in HTTP/1.0 (RFC 9112 §6.1).
+        (true, None) if minor_version == 0 => return Err(400),
+        (true, None) => {
+            codings.chunked()?;
+            Framing::Chunked
+        }
+    };
+    let keep_alive = !close && (minor_version == 1 || keep_alive_token);
+    Ok(Head {
+        method,
+        raw_target,
+        target,
+        minor_version,
+        headers,
+        framing,
+        keep_alive,
+        expect_continue,
+    })
+}
+
+/// Content-Length is `1*DIGIT` (RFC 9110 §8.6): no sign, no hex, no list. A number too large
+/// for u64 is a valid number past any limit.
+fn parse_content_length(value: &[u8]) -> Result<u64, u16> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return Err(400);
+    }
+    let mut n: u64 = 0;
+    for &d in value {
+        n = match n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(d - b'0')))
+        {
+            Some(n) => n,
+            None => return Ok(u64::MAX),
+        };
+    }
+    Ok(n)
+}
+
+/// The transfer codings of all Transfer-Encoding field lines, in order.
+#[derive(Clone, Copy, Debug, Default)]
+struct Codings {
+    present: bool,
+    chunked: u32,
+    last_is_chunked: bool,
+    unknown: bool,
+}
+
+impl Codings {
+    fn add(&mut self, value: &[u8]) {
+        self.present = true;
+        for item in list_items(value) {
+            let name = trim(item.split(|&b| b == b';').next().unwrap_or(item));
+            let is_chunked = name.eq_ignore_ascii_case(b"chunked");
+            self.chunked += u32::from(is_chunked);
+            self.unknown |= !is_chunked;
+            self.last_is_chunked = is_chunked;
+        }
+    }
+
+    /// Whether the content is chunked, or the status that refuses the request: 400 when
+    /// chunked is applied twice, is not the last coding, or nothing is listed (the length
+    /// cannot be known, RFC 9112 §6.3); 501 for a coding other than chunked (§6.1).
+    fn chunked(&self) -> Result<bool, u16> {
+        if !self.present {
+            return Ok(false);
+        }
+        if self.chunked > 1 || (self.chunked == 1 && !self.last_is_chunked) {
+            return Err(400);
+        }
+        if self.unknown {
+            return Err(501);
+        }
+        if self.chunked == 0 {
+            return Err(400);
+        }
+        Ok(true)
+    }
+}
+
+/// The non-empty elements of a comma-separated list (RFC 9110 §5.6.1), trimmed.
+pub fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(trim)
+        .filter(|item| !item.is_empty())
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(input: &str) -> Result<(Framing, bool, bool), u16> {
+        let mut slots = header_slots();
+        match parse_head(input.as_bytes(), &mut slots, &Limits::default()) {
+            HeadResult::Complete(h, _) => Ok((h.framing, h.keep_alive, h.expect_continue)),
+            HeadResult::Partial => Err(0),
+            HeadResult::Reject(r) => Err(r.status),
+            HeadResult::DowngradeMinor(_) => Err(1),
+        }
+    }
+
+    #[test]
+    fn framing_table() {
+        use Framing::*;
+        let ok: &[(&str, Framing, bool)] = &[
+            ("GET / HTTP/1.1\r\nHost: a\r\n\r\n", Empty, true),
+            ("GET / HTTP/1.0\r\n\r\n", Empty, false),
+            (
+                "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                Empty,
+                true,
+            ),
+            (
+                "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                Empty,
+                false,
+            ),
+            (
+                "GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, Close\r\n\r\n",
+                Empty,
+                false,
+            ),
+            (
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n",
+                Length(5),
+                true,
+            ),
+            (
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+                Empty,
+                true,
+            ),
+            (
+                "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+                Chunked,
+                true,
+            ),
+            (
+                "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: CHUNKED\r\n\r\n",
+                Chunked,
+                true,
+            ),
+            ("GET http://x/y HTTP/1.1\r\nHost: a\r\n\r\n", Empty, true),
+            ("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", Empty, true),
+            ("GET / HTTP/1.1\r\nHost:\r\n\r\n", Empty, true),
+        ];
+        for (input, framing, keep_alive) in ok {
+            assert_eq!(
+                parse(input),
+                Ok((*framing, *keep_alive, false)),
+                "{input:?}"
+            );
+        }
+        let bad: &[(&str, u16)] = &[
+            ("GET / HTTP/1.1\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: five\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400),
+            (
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+                400,
+            ),
+            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
+            (
+                "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+                400,
+            ),
+            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n", 400),
+            ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nX: a\x01b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nX: a\x7fb\r\n\r\n", 400),
+            ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
+            ("GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505),
+            ("GET / FOO/1.1\r\nHost: a\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nExpect: bogus\r\n\r\n", 417),
+            ("GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+            ("GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+            ("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+            ("GET /a b HTTP/1.2\r\nHost: a\r\n\r\n", 400),
+        ];
+        for (input, status) in bad {
+            assert_eq!(parse(input), Err(*status), "{input:?}");
+        }
+        assert_eq!(parse("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), Err(1));
+    }
+
+    #[test]
+    fn expectations() {
+        let got =
+            parse("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n");
+        assert_eq!(got, Ok((Framing::Length(3), true, true)));
+        let got = parse("PUT / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+        assert_eq!(got, Ok((Framing::Length(3), false, false)));
+    }
+
+    #[test]
+    fn limits_on_partial_heads() {
+        let limits = Limits {
+            max_head: 64,
+            max_uri: 16,
+            ..Limits::default()
+        };
+        let status = |input: &[u8]| {
+            let mut slots = header_slots();
+            match parse_head(input, &mut slots, &limits) {
+                HeadResult::Reject(r) => r.status,
+                HeadResult::Partial => 0,
+                _ => 1,
+            }
+        };
+        assert_eq!(status(b"GET /0123456789abcdefghij"), 414);
+        assert_eq!(status(b"GET /0123456789abcdefghij HTTP/1.1\r\n"), 414);
+        assert_eq!(status(b"GET /short HTTP/1.1\r\nHost: a\r\n"), 0);
+        assert_eq!(status(&[b'x'; 100]), 400);
+        let mut long = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        long.extend_from_slice(&[b'a'; 80]);
+        assert_eq!(status(&long), 431);
+    }
+}
