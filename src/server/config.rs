@@ -1,0 +1,77 @@
+//! How a server is set up: where it listens, how many threads, its limits and timeouts.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::http::Limits;
+
+/// Everything a server needs besides its handler. `Config::default()` is a sensible
+/// loopback server; change what you need.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (see `Server::local_addr`).
+    pub bind: SocketAddr,
+    /// Worker threads, each with its own epoll set. 0 means one per CPU.
+    pub threads: usize,
+    /// Open connections allowed at once across all workers; the connection past it is
+    /// closed at once. 0 means no limit but the process's descriptor limit.
+    pub max_connections: usize,
+    pub limits: Limits,
+    pub timeouts: Timeouts,
+}
+
+/// How long a connection may take at each stage before it is cut off.
+#[derive(Clone, Debug)]
+pub struct Timeouts {
+    /// For the whole request head, counted from its first byte (also how long a new
+    /// connection may stay silent). Past it: 408, then close.
+    pub header: Duration,
+    /// Between requests on a persistent connection. Past it: close.
+    pub keep_alive: Duration,
+    /// Without any progress while reading request content. Past it: 408, then close.
+    pub body: Duration,
+    /// Without any progress while sending a response (the client stopped reading).
+    /// Past it: close.
+    pub write: Duration,
+    /// After an error response, how long input is drained before the close, so that a
+    /// client still sending reads the response rather than a reset.
+    pub linger: Duration,
+    /// How long a graceful stop waits for responses in flight before closing them.
+    pub shutdown: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header: Duration::from_secs(10),
+            keep_alive: Duration::from_secs(5),
+            body: Duration::from_secs(10),
+            write: Duration::from_secs(10),
+            linger: Duration::from_secs(2),
+            shutdown: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            threads: 0,
+            max_connections: 0,
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The number of worker threads this config asks for, with 0 resolved to the CPU count.
+    pub fn worker_count(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! One client connection: its socket, buffers and HTTP session, and the moves between them.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, OwnedFd};
+
+use crate::http::inbuf::InBuf;
+use crate::http::output::{Chunk, Output};
+use crate::http::session::{Env, Next, Phase, Session};
+use crate::sys::epoll::{ERROR, READABLE, READ_HANGUP};
+use crate::sys::socket::{self, Shutdown};
+
+/// What the connection waits for after [`Connection::drive`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// The client to read queued output.
+    Write,
+    /// Input, in this phase of the session.
+    Input(Phase),
+    /// The client's end of stream while draining before a graceful close.
+    Linger,
+    /// Nothing: the connection has more to do but used its turn; drive it again after the
+    /// other ready connections (edge-triggered epoll will not report it again by itself).
+    Yield,
+}
+
+/// The result of driving a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Open(Wait),
+    Close,
+}
+
+/// sendfile(2) moves at most this much per call, so one large file cannot monopolise a
+/// worker while other connections wait.
+const SENDFILE_CHUNK: usize = 1 << 20;
+
+/// Reads per turn: a client that keeps sending cannot hold a worker while others wait.
+const READS_PER_TURN: usize = 16;
+
+/// See the module docs.
+pub struct Connection {
+    socket: OwnedFd,
+    peer: SocketAddr,
+    input: InBuf,
+    output: Output,
+    session: Session,
+    /// The socket may hold unread input (edge-triggered epoll reports only changes).
+    readable: bool,
+    /// The client shut down its sending side.
+    peer_done: bool,
+    /// Output is finished and the write side shut down; input is being discarded.
+    lingering: bool,
+}
+
+impl Connection {
+    pub fn new(socket: OwnedFd, peer: SocketAddr) -> Connection {
+        Connection {
+            socket,
+            peer,
+            input: InBuf::new(),
+            output: Output::new(),
+            session: Session::new(),
+            readable: false,
+            peer_done: false,
+            lingering: false,
+        }
+    }
+
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    pub fn served(&self) -> u64 {
+        self.session.served()
+    }
+
+    /// Whether closing the connection now loses no response: it is between requests or
+    /// inside a head with nothing to send, or its last response is out and it only lingers.
+    pub fn is_quiet(&self) -> bool {
+        self.lingering
+            || (self.output.is_empty()
+                && matches!(self.session.phase(&self.input), Phase::Idle | Phase::Head))
+    }
+
+    /// Records readiness reported by epoll. Returns false if the socket has failed.
+    pub fn note_events(&mut self, events: u32) -> bool {
+        if events & ERROR != 0 {
+            return false;
+        }
+        if events & (READABLE | READ_HANGUP) != 0 {
+            self.readable = true;
+        }
+        if events & READ_HANGUP != 0 {
+            self.peer_done = true;
+        }
+        true
+    }
+
+    /// Reads, answers and writes until the connection must wait for the network.
+    pub fn drive(&mut self, env: &mut Env<'_>) -> Outcome {
+        if self.lingering {
+            return self.drain();
+        }
+        let mut reads = 0;
+        loop {
+            let next = self.session.process(&mut self.input, &mut self.output, env);
+            match self.flush() {
+                Err(_) => return Outcome::Close,
+                Ok(false) => return Outcome::Open(Wait::Write),
+                Ok(true) => {}
+            }
+            let want = match next {
+                Next::Pause => continue,
+                Next::Close => return self.start_linger(),
+                Next::Read { want } => want,
+            };
+            if !self.readable {
+                return Outcome::Open(Wait::Input(self.session.phase(&self.input)));
+            }
+            if reads == READS_PER_TURN {
+                return Outcome::Open(Wait::Yield);
+            }
+            reads += 1;
+            let buf = self.input.prepare_read(want);
+            let space = buf.capacity() - buf.len();
+            match socket::recv_into(self.socket.as_fd(), buf) {
+                // End of stream: with nothing pending, the client is done; in the middle of
+                // a request, the request can never complete. Close at once either way.
+                Ok(0) => return Outcome::Close,
+                Ok(n) => {
+                    if n < space && !self.peer_done {
+                        self.readable = false;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.readable = false;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Outcome::Close,
+            }
+        }
+    }
+
+    /// Answers 408 to a head or body that took too long; `drive` then sends it and closes.
+    pub fn time_out(&mut self, env: &mut Env<'_>) {
+        self.session.time_out(&self.input, &mut self.output, env);
+    }
+
+    /// Sends queued output. `Ok(true)` when all of it went out.
+    fn flush(&mut self) -> io::Result<bool> {
+        while let Some(chunk) = self.output.front() {
+            let sent = match chunk {
+                Chunk::Bytes { bytes, more } => socket::send(self.socket.as_fd(), bytes, more),
+                Chunk::File { file, offset, len } => {
+                    let count =
+                        usize::try_from(len).map_or(SENDFILE_CHUNK, |l| l.min(SENDFILE_CHUNK));
+                    let mut at = offset;
+                    socket::sendfile(self.socket.as_fd(), file, &mut at, count)
+                }
+            };
+            match sent {
+                // The file shrank under us: the promised length cannot be kept.
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => self.output.advance(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Everything is sent and nothing more will be read as a request: send FIN, then discard
+    /// input until the client closes too (or the linger timeout passes), so that bytes it is
+    /// still sending do not make the kernel reset the connection before it read the response.
+    fn start_linger(&mut self) -> Outcome {
+        if self.peer_done {
+            return Outcome::Close;
+        }
+        socket::shutdown(self.socket.as_fd(), Shutdown::Write);
+        self.lingering = true;
+        self.input.clear();
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Outcome {
+        for _ in 0..READS_PER_TURN {
+            self.input.clear();
+            let buf = self.input.prepare_read(64 * 1024);
+            match socket::recv_into(self.socket.as_fd(), buf) {
+                Ok(0) => return Outcome::Close,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.input.clear();
+                    return Outcome::Open(Wait::Linger);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Outcome::Close,
+            }
+        }
+        self.input.clear();
+        Outcome::Open(Wait::Yield)
+    }
+}

@@ -1,0 +1,313 @@
+//! A worker thread: one epoll set, the connections it accepted, their timeouts.
+
+use std::io;
+use std::os::fd::AsFd;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::connection::{Connection, Outcome, Wait};
+use super::timers::{Kind, Timers};
+use super::Shared;
+use crate::http::date::DateCache;
+use crate::http::session::{Env, Phase};
+use crate::http::Response;
+use crate::sys::epoll::{Epoll, Event, EDGE, EXCLUSIVE, READABLE, READ_HANGUP, WRITABLE};
+use crate::sys::eventfd::EventFd;
+use crate::sys::signal;
+use crate::sys::socket;
+
+const LISTENER: u64 = u64::MAX;
+const WAKER: u64 = u64::MAX - 1;
+
+/// Connections accepted per wakeup, so that one worker does not take a whole burst while
+/// the others idle (the listener is level-triggered: what is left wakes a worker again).
+const ACCEPT_BATCH: usize = 16;
+/// How long accepting pauses when the process is out of descriptors.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Events handled per epoll_wait.
+const EVENTS: usize = 256;
+
+/// See the module docs.
+pub struct Worker {
+    shared: Arc<Shared>,
+    waker: Arc<EventFd>,
+    epoll: Epoll,
+    events: Vec<Event>,
+    /// Connection slots; a slot's generation goes into its epoll token, so an event for a
+    /// closed connection is never applied to the next one in the same slot.
+    conns: Vec<Option<Connection>>,
+    generations: Vec<u32>,
+    free: Vec<u32>,
+    live: usize,
+    timers: Timers,
+    date: DateCache,
+    response: Response,
+    accept_paused_until: Option<Instant>,
+    stop_deadline: Option<Instant>,
+    /// Connections that yielded their turn, to drive again on the next loop.
+    again: Vec<u64>,
+}
+
+impl Worker {
+    /// Sets up a worker's epoll set with the shared listener and its own waker.
+    pub fn new(shared: Arc<Shared>, waker: Arc<EventFd>) -> io::Result<Worker> {
+        let epoll = Epoll::new(EVENTS)?;
+        epoll.add(shared.listener.as_fd(), READABLE | EXCLUSIVE, LISTENER)?;
+        epoll.add(waker.as_fd(), READABLE, WAKER)?;
+        let t = &shared.config.timeouts;
+        let timers = Timers::new([t.header, t.keep_alive, t.header, t.body, t.write, t.linger]);
+        Ok(Worker {
+            shared,
+            waker,
+            epoll,
+            events: Vec::with_capacity(EVENTS),
+            conns: Vec::new(),
+            generations: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            timers,
+            date: DateCache::new(),
+            response: Response::new(),
+            accept_paused_until: None,
+            stop_deadline: None,
+            again: Vec::new(),
+        })
+    }
+
+    /// Serves until the server stops and the last connection is done (or the shutdown
+    /// timeout passes).
+    pub fn run(mut self) {
+        signal::block_all_in_this_thread();
+        loop {
+            let timeout = self.poll_timeout(Instant::now());
+            self.events.clear();
+            match self.epoll.wait(timeout) {
+                Ok(events) => self.events.extend(events),
+                Err(_) => break,
+            }
+            let now = Instant::now();
+            self.date.refresh(SystemTime::now());
+            for token in std::mem::take(&mut self.again) {
+                self.on_event(token, 0, now);
+            }
+            for i in 0..self.events.len() {
+                let Event { token, events } = self.events[i];
+                match token {
+                    LISTENER => self.accept(now),
+                    WAKER => self.begin_stop(now),
+                    _ => self.on_event(token, events, now),
+                }
+            }
+            self.expire(now);
+            if let Some(deadline) = self.stop_deadline {
+                if self.live == 0 {
+                    break;
+                }
+                if now >= deadline {
+                    for slot in 0..self.conns.len() {
+                        self.close(slot as u32);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    fn poll_timeout(&self, now: Instant) -> i32 {
+        if !self.again.is_empty() {
+            return 0;
+        }
+        let deadlines = [
+            self.timers.next_deadline(),
+            self.accept_paused_until,
+            self.stop_deadline,
+        ];
+        match deadlines.into_iter().flatten().min() {
+            None => -1,
+            Some(d) => {
+                let wait = d.saturating_duration_since(now);
+                // Round up: waking a little early would only spin until the deadline.
+                let ms = wait.as_nanos().div_ceil(1_000_000);
+                i32::try_from(ms).unwrap_or(i32::MAX)
+            }
+        }
+    }
+
+    fn accept(&mut self, now: Instant) {
+        if self.stop_deadline.is_some() {
+            return;
+        }
+        for _ in 0..ACCEPT_BATCH {
+            match socket::accept(self.shared.listener.as_fd()) {
+                Ok((fd, peer)) => {
+                    let max = self.shared.config.max_connections;
+                    let open = self.shared.connections.fetch_add(1, Ordering::Relaxed);
+                    if max > 0 && open >= max {
+                        // Over the limit: close at once, the others are unaffected.
+                        self.shared.connections.fetch_sub(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    let _ = socket::set_nodelay(fd.as_fd());
+                    let slot = self.allocate_slot();
+                    let token = self.token(slot);
+                    let interest = READABLE | WRITABLE | READ_HANGUP | EDGE;
+                    if self.epoll.add(fd.as_fd(), interest, token).is_err() {
+                        self.free.push(slot);
+                        self.shared.connections.fetch_sub(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    self.conns[slot as usize] = Some(Connection::new(fd, peer));
+                    self.live += 1;
+                    self.timers.start(slot, Kind::FirstRequest, now);
+                }
+                Err(e) => {
+                    match e.raw_os_error() {
+                        Some(libc::EAGAIN) => {}
+                        Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO) => continue,
+                        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
+                            // Out of descriptors or memory: stop accepting for a moment
+                            // instead of spinning on a listener that stays readable.
+                            let _ = self.epoll.delete(self.shared.listener.as_fd());
+                            self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
+                        }
+                        // The listener was shut down: the server is stopping.
+                        _ => {
+                            let _ = self.epoll.delete(self.shared.listener.as_fd());
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn allocate_slot(&mut self) -> u32 {
+        match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.conns.push(None);
+                self.generations.push(0);
+                (self.conns.len() - 1) as u32
+            }
+        }
+    }
+
+    fn token(&self, slot: u32) -> u64 {
+        u64::from(self.generations[slot as usize]) << 32 | u64::from(slot)
+    }
+
+    fn on_event(&mut self, token: u64, events: u32, now: Instant) {
+        let slot = token as u32;
+        if self.generations.get(slot as usize) != Some(&((token >> 32) as u32)) {
+            return;
+        }
+        let ok = match &mut self.conns[slot as usize] {
+            Some(conn) => conn.note_events(events),
+            None => return,
+        };
+        if ok {
+            self.drive(slot, now, false);
+        } else {
+            self.close(slot);
+        }
+    }
+
+    /// Runs a connection until it waits, then sets its timeout or closes it. A panic in a
+    /// handler or in request handling closes only this connection.
+    fn drive(&mut self, slot: u32, now: Instant, timed_out: bool) {
+        let Some(conn) = self.conns[slot as usize].as_mut() else {
+            return;
+        };
+        let stopping = self.stop_deadline.is_some();
+        let mut env = Env {
+            handler: &*self.shared.handler,
+            limits: &self.shared.config.limits,
+            date: self.date.get(),
+            peer: conn.peer(),
+            response: &mut self.response,
+            stopping,
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            if timed_out {
+                conn.time_out(&mut env);
+            }
+            conn.drive(&mut env)
+        }));
+        let wait = match outcome {
+            Ok(Outcome::Open(wait)) => wait,
+            Ok(Outcome::Close) | Err(_) => return self.close(slot),
+        };
+        let kind = match wait {
+            Wait::Write => {
+                self.timers.start(slot, Kind::Write, now);
+                return;
+            }
+            Wait::Linger => Kind::Linger,
+            Wait::Yield => {
+                self.again.push(self.token(slot));
+                return;
+            }
+            Wait::Input(Phase::Idle) if stopping => return self.close(slot),
+            Wait::Input(Phase::Idle) if conn.served() == 0 => Kind::FirstRequest,
+            Wait::Input(Phase::Idle) => Kind::KeepAlive,
+            Wait::Input(Phase::Head) => Kind::Head,
+            Wait::Input(Phase::Body) => {
+                self.timers.start(slot, Kind::Body, now);
+                return;
+            }
+            Wait::Input(Phase::Closing) => Kind::Linger,
+        };
+        self.timers.ensure(slot, kind, now);
+    }
+
+    fn expire(&mut self, now: Instant) {
+        if self.accept_paused_until.is_some_and(|t| t <= now) {
+            self.accept_paused_until = None;
+            if self.stop_deadline.is_none() {
+                let _ =
+                    self.epoll
+                        .add(self.shared.listener.as_fd(), READABLE | EXCLUSIVE, LISTENER);
+            }
+        }
+        while let Some((slot, kind)) = self.timers.pop_expired(now) {
+            match kind {
+                // A head or body that is too slow gets its 408 before the close.
+                Kind::Head | Kind::Body => self.drive(slot, now, true),
+                Kind::FirstRequest | Kind::KeepAlive | Kind::Write | Kind::Linger => {
+                    self.close(slot)
+                }
+            }
+        }
+    }
+
+    /// The server is stopping: accept nothing more, close connections that have no request
+    /// in flight, and let the others finish (their responses will say `Connection: close`).
+    fn begin_stop(&mut self, now: Instant) {
+        self.waker.drain();
+        if self.stop_deadline.is_some() || !self.shared.stopping.load(Ordering::Acquire) {
+            return;
+        }
+        self.stop_deadline = Some(now + self.shared.config.timeouts.shutdown);
+        let _ = self.epoll.delete(self.shared.listener.as_fd());
+        for slot in 0..self.conns.len() as u32 {
+            if self.conns[slot as usize]
+                .as_ref()
+                .is_some_and(Connection::is_quiet)
+            {
+                self.close(slot);
+            }
+        }
+    }
+
+    fn close(&mut self, slot: u32) {
+        if self.conns[slot as usize].take().is_some() {
+            self.timers.cancel(slot);
+            self.generations[slot as usize] = self.generations[slot as usize].wrapping_add(1);
+            self.free.push(slot);
+            self.live -= 1;
+            self.shared.connections.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
