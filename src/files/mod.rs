@@ -1,0 +1,147 @@
+//! The static file server: a document root served read-only over GET and HEAD.
+
+mod mime;
+mod resolve;
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+use crate::http::{Handler, Request, Response};
+use crate::sys::file::{open_beneath, open_root};
+
+pub use resolve::{resolve, Refusal, Resolved};
+
+/// The methods a static mount allows, for `Allow` fields.
+pub const ALLOW: &[u8] = b"GET, HEAD, OPTIONS";
+
+/// Serves the files under one directory. See the crate README for the rules: index.html for
+/// directories, 301 to add a missing slash, 404 for what is missing or hidden, and nothing
+/// outside the root, ever.
+#[derive(Debug)]
+pub struct StaticFiles {
+    root: OwnedFd,
+}
+
+impl StaticFiles {
+    /// Opens `dir` as the document root. Fails if it is not a directory, or if the kernel
+    /// lacks openat2(2) (Linux 5.6 or later), which confines every lookup to the root.
+    pub fn new(dir: impl AsRef<Path>) -> io::Result<StaticFiles> {
+        let dir = dir.as_ref();
+        let root = open_root(dir).map_err(|e| {
+            io::Error::new(e.kind(), format!("document root {}: {}", dir.display(), e))
+        })?;
+        Ok(StaticFiles { root })
+    }
+
+    /// Answers a GET or HEAD for `raw_path` (percent-encoded, relative to this root but
+    /// starting with `/`); `query` is kept on redirects.
+    pub fn serve(&self, raw_path: &str, query: Option<&str>, res: &mut Response) {
+        let resolved = match resolve(raw_path) {
+            Ok(r) => r,
+            Err(Refusal::BadRequest) => return res.set_error(400),
+            Err(Refusal::NotFound) => return res.set_error(404),
+        };
+        let name: &[u8] = if resolved.relative.is_empty() {
+            b"."
+        } else {
+            &resolved.relative
+        };
+        let (file, meta) = match self.open(name) {
+            Ok(found) => found,
+            Err(status) => return res.set_error(status),
+        };
+        if meta.is_dir() {
+            if !resolved.trailing_slash {
+                return redirect_to_slash(raw_path, query, res);
+            }
+            let mut index = resolved.relative.clone();
+            if !index.is_empty() {
+                index.push(b'/');
+            }
+            index.extend_from_slice(b"index.html");
+            match self.open(&index) {
+                Ok((file, meta)) if meta.is_file() => send_file(file, meta.len(), &index, res),
+                Ok(_) | Err(404) => res.set_error(404),
+                Err(status) => res.set_error(status),
+            }
+        } else if meta.is_file() && !resolved.trailing_slash {
+            send_file(file, meta.len(), name, res);
+        } else {
+            // A FIFO, socket or device, or a file asked for as a directory.
+            res.set_error(404);
+        }
+    }
+
+    /// Opens `relative` under the root and reads its metadata; errors are statuses.
+    fn open(&self, relative: &[u8]) -> Result<(File, std::fs::Metadata), u16> {
+        let c_name = CString::new(relative).map_err(|_| 400u16)?;
+        let file = open_beneath(self.root.as_fd(), &c_name).map_err(|e| status_for(&e))?;
+        let meta = file.metadata().map_err(|_| 500u16)?;
+        Ok((file, meta))
+    }
+}
+
+impl Handler for StaticFiles {
+    fn handle(&self, req: &Request<'_>, res: &mut Response) {
+        match req.method() {
+            "GET" | "HEAD" => self.serve(req.path(), req.query(), res),
+            "OPTIONS" => {
+                let _ = res.set_status(204);
+                res.push_header("Allow", &[ALLOW]);
+            }
+            method => method_not_allowed(method, ALLOW, res),
+        }
+    }
+
+    /// Files are read-only: no content is ever used, so a client waiting on
+    /// `Expect: 100-continue` is answered at once.
+    fn wants_body(&self, _req: &Request<'_>) -> bool {
+        false
+    }
+}
+
+/// 405 with `Allow` for a method HTTP defines, 501 for a method nobody here implements
+/// (RFC 9110 §9.1, §15.6.2). Method names are case-sensitive: `get` is not `GET`.
+pub fn method_not_allowed(method: &str, allow: &[u8], res: &mut Response) {
+    const KNOWN: &[&str] = &[
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    if KNOWN.contains(&method) {
+        res.set_error(405);
+        res.push_header("Allow", &[allow]);
+    } else {
+        res.set_error(501);
+    }
+}
+
+/// The response for a regular file: its Content-Type, and the file itself as the body.
+pub fn send_file(file: File, len: u64, name: &[u8], res: &mut Response) {
+    res.push_header("Content-Type", &mime::content_type(name));
+    res.set_file(file, 0, len);
+}
+
+/// `/dir` names a directory: send the client to `/dir/`, keeping the query, so that
+/// relative links in its index resolve against the directory.
+fn redirect_to_slash(raw_path: &str, query: Option<&str>, res: &mut Response) {
+    res.set_error(301);
+    let query_parts: [&[u8]; 2] = match query {
+        Some(q) => [b"?", q.as_bytes()],
+        None => [b"", b""],
+    };
+    res.push_header(
+        "Location",
+        &[raw_path.as_bytes(), b"/", query_parts[0], query_parts[1]],
+    );
+}
+
+fn status_for(err: &io::Error) -> u16 {
+    match err.raw_os_error() {
+        // Missing, not a directory on the way, a symlink leaving the root (EXDEV), a loop.
+        Some(libc::ENOENT | libc::ENOTDIR | libc::EXDEV | libc::ELOOP | libc::ENAMETOOLONG) => 404,
+        Some(libc::EACCES | libc::EPERM) => 403,
+        _ => 500,
+    }
+}
