@@ -1,0 +1,163 @@
+//! `roost`: serve a folder over HTTP/1.1.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use roost::server::StopSignals;
+use roost::{Config, Server, StaticFiles};
+
+const HELP: &str = "\
+roost: serve a folder over HTTP/1.1
+
+usage: roost [DIR] [OPTIONS]
+
+  DIR                        folder to serve (default: .)
+
+options:
+  --bind ADDR                IP address to listen on, IPv4 or IPv6 (default: 127.0.0.1)
+  --port N                   TCP port; 0 picks a free one (default: 8080)
+  --threads N                worker threads (default: one per CPU)
+  --header-timeout SECS      time for a whole request head, and for a new connection's
+                             first byte; then 408 and close (default: 10)
+  --keepalive-timeout SECS   idle time allowed between requests (default: 5)
+  --max-connections N        open connections at once; the one past it is closed
+                             (default: 0, no limit but the descriptor limit)
+  -h, --help                 show this help
+  -V, --version              show the version
+
+Once listening, roost prints one line, `roost: serving DIR on http://ADDR:PORT/`.
+SIGINT or SIGTERM stops it gracefully. Bad arguments or a busy address exit with status 2.
+";
+
+struct Args {
+    dir: PathBuf,
+    bind: IpAddr,
+    port: u16,
+    config: Config,
+}
+
+enum Parsed {
+    Run(Args),
+    Print(String),
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(Parsed::Run(args)) => args,
+        Ok(Parsed::Print(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => return fail(&message),
+    };
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("roost: {message}");
+    ExitCode::from(2)
+}
+
+fn run(mut args: Args) -> Result<(), String> {
+    let files = StaticFiles::new(&args.dir).map_err(|e| e.to_string())?;
+    args.config.bind = SocketAddr::new(args.bind, args.port);
+    let signals = StopSignals::block().map_err(|e| format!("cannot block signals: {e}"))?;
+    let mut server = Server::start(args.config, Arc::new(files)).map_err(|e| e.to_string())?;
+    let addr = server.local_addr();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "roost: serving {} on http://{addr}/",
+        args.dir.display()
+    );
+    let _ = out.flush();
+    drop(out);
+    signals
+        .wait()
+        .map_err(|e| format!("waiting for signals: {e}"))?;
+    server.stop();
+    Ok(())
+}
+
+fn parse(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
+    let mut dir = None;
+    let mut bind = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let mut port = 8080;
+    let mut config = Config::default();
+    while let Some(arg) = argv.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| argv.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Parsed::Print(HELP.to_string())),
+            "-V" | "--version" => return Ok(Parsed::Print(format!("roost {}\n", roost::VERSION))),
+            "--bind" => bind = parse_ip(&value("--bind")?)?,
+            "--port" => port = number("--port", &value("--port")?)?,
+            "--threads" => {
+                config.threads = number("--threads", &value("--threads")?)?;
+                if config.threads == 0 {
+                    return Err("--threads must be at least 1".into());
+                }
+            }
+            "--header-timeout" => {
+                config.timeouts.header = seconds("--header-timeout", &value("--header-timeout")?)?
+            }
+            "--keepalive-timeout" => {
+                config.timeouts.keep_alive =
+                    seconds("--keepalive-timeout", &value("--keepalive-timeout")?)?
+            }
+            "--max-connections" => {
+                config.max_connections = number("--max-connections", &value("--max-connections")?)?
+            }
+            f if f.starts_with('-') && f != "-" => return Err(format!("unknown option {f}")),
+            _ if dir.is_some() => return Err(format!("unexpected argument {arg:?}: one DIR only")),
+            _ => dir = Some(PathBuf::from(arg)),
+        }
+    }
+    Ok(Parsed::Run(Args {
+        dir: dir.unwrap_or_else(|| PathBuf::from(".")),
+        bind,
+        port,
+        config,
+    }))
+}
+
+fn parse_ip(text: &str) -> Result<IpAddr, String> {
+    if text == "localhost" {
+        return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    bare.parse()
+        .map_err(|_| format!("--bind: {text:?} is not an IP address"))
+}
+
+fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("{flag}: {text:?} is not a valid number"))
+}
+
+fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() && s < 1e9 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "{flag}: {text:?} is not a positive number of seconds"
+        )),
+    }
+}
