@@ -1,0 +1,116 @@
+//! Slow and silent clients: each is cut off at its timeout while others are served.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::*;
+use roost::Config;
+
+fn quick_config() -> Config {
+    let mut config = test_config();
+    config.timeouts.header = Duration::from_millis(800);
+    config.timeouts.keep_alive = Duration::from_millis(400);
+    config.timeouts.body = Duration::from_millis(800);
+    config.timeouts.write = Duration::from_millis(800);
+    config.timeouts.linger = Duration::from_millis(500);
+    config
+}
+
+#[test]
+fn a_trickled_head_is_cut_off_with_408() {
+    let server = start(quick_config(), Echo);
+    let mut client = Client::connect(server.local_addr());
+    let mut writer = client.stream().try_clone().unwrap();
+    // One byte every 100 ms: each byte is progress, but the whole head never arrives in time.
+    let trickle = std::thread::spawn(move || {
+        let head = b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        for &byte in head.iter() {
+            if writer.write_all(&[byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    // Meanwhile other clients are served at once.
+    assert_eq!(get(server.local_addr(), "/other").status, 200);
+    let reply = client.response();
+    assert_eq!(reply.status, 408);
+    assert_eq!(reply.header("connection"), Some("close"));
+    assert!(client.closed());
+    trickle.join().unwrap();
+}
+
+#[test]
+fn a_trickled_body_is_cut_off_with_408() {
+    let server = start(quick_config(), Echo);
+    let mut client = Client::connect(server.local_addr());
+    client.send(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc");
+    let reply = client.response();
+    assert_eq!(reply.status, 408);
+    assert!(client.closed());
+}
+
+#[test]
+fn a_silent_connection_is_closed_without_a_response() {
+    let server = start(quick_config(), Echo);
+    let mut client = Client::connect(server.local_addr());
+    assert_eq!(client.read_to_end(), b"");
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed() {
+    let server = start(quick_config(), Echo);
+    let mut client = Client::connect(server.local_addr());
+    client.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(client.response().status, 200);
+    let started = Instant::now();
+    assert_eq!(client.read_to_end(), b"", "closed without another response");
+    assert!(started.elapsed() < PATIENCE);
+}
+
+#[test]
+fn a_client_that_stops_reading_is_dropped() {
+    let dir = docroot();
+    let server = start(quick_config(), roost::StaticFiles::new(dir.path()).unwrap());
+    let mut client = Client::connect(server.local_addr());
+    // 64 MiB of responses, far more than socket buffers hold, and nobody reading.
+    let mut batch = Vec::new();
+    for _ in 0..64 {
+        batch.extend_from_slice(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+    }
+    client.send(&batch);
+    wait_until("the server to drop the stalled client", || {
+        server.connections() == 0
+    });
+    let received = client.read_to_end();
+    assert!(
+        received.len() < 64 * 1024 * 1024,
+        "got everything: {}",
+        received.len()
+    );
+    assert!(received.starts_with(b"HTTP/1.1 200 OK\r\n"));
+}
+
+#[test]
+fn a_thousand_idle_connections_do_not_delay_a_request() {
+    let mut config = test_config();
+    config.timeouts.header = Duration::from_secs(60);
+    let server = start(config, Echo);
+    let addr = server.local_addr();
+    let idle: Vec<TcpStream> = (0..1000)
+        .map(|_| TcpStream::connect(addr).unwrap())
+        .collect();
+    wait_until("all idle connections accepted", || {
+        server.connections() == 1000
+    });
+    for i in 0..20 {
+        let reply = get(addr, &format!("/busy/{i}"));
+        assert_eq!(reply.status, 200);
+    }
+    assert!(server.connections() >= 1000, "idle connections were kept");
+    drop(idle);
+    wait_until("idle connections closed", || server.connections() == 0);
+}
