@@ -34,7 +34,8 @@ fn framing_rules_table() {
         ("hex Content-Length", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x3\r\n\r\nabc", 400, true),
         ("non-numeric Content-Length", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", 400, true),
         ("list Content-Length", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\nabc", 400, true),
-        ("gzip coding", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501, true),
+        ("gzip coding alone", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400, true),
+        ("chunked with a parameter", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", 400, true),
         ("gzip then chunked", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, true),
         ("chunked not last", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400, true),
         ("chunked twice", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400, true),
@@ -54,6 +55,14 @@ fn framing_rules_table() {
         ("relative target", b"GET a HTTP/1.1\r\nHost: a\r\n\r\n", 400, true),
         ("asterisk for GET", b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, true),
         ("unknown expectation", b"GET / HTTP/1.1\r\nHost: a\r\nExpect: magic\r\n\r\n", 417, true),
+        ("missing Host beats a bad expectation", b"GET / HTTP/1.1\r\nExpect: magic\r\n\r\n", 400, true),
+        ("leading empty lines", b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 200, false),
+        ("leading empty line, HTTP/2.0", b"\r\nGET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, true),
+        ("two spaces in request line", b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400, true),
+        ("raw UTF-8 in target", b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", 400, true),
+        ("angle brackets in target", b"GET /<script> HTTP/1.1\r\nHost: a\r\n\r\n", 400, true),
+        ("quote in query", b"GET /?q=\"x\" HTTP/1.1\r\nHost: a\r\n\r\n", 400, true),
+        ("braces and pipes in query", b"GET /?q={x}|y HTTP/1.1\r\nHost: a\r\n\r\n", 200, false),
         ("garbage", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400, true),
     ];
     for &(name, raw, status, closes) in cases {
@@ -280,11 +289,16 @@ fn chunked_body_is_decoded_with_extensions_and_trailers() {
 #[test]
 fn malformed_chunked_body_is_400_and_close() {
     let server = start(test_config(), Echo);
+    let long_extension = [&b"5;"[..], &vec![b'a'; 8192], b"\r\nhello\r\n0\r\n\r\n"].concat();
     for bad in [
         &b"zz\r\nhello\r\n0\r\n\r\n"[..],
         b"5\r\nhelloXX0\r\n\r\n",
         b"5\nhello\r\n0\r\n\r\n",
         b"-5\r\nhello\r\n0\r\n\r\n",
+        b"5 garbage\r\nhello\r\n0\r\n\r\n",
+        b"5;\r\nhello\r\n0\r\n\r\n",
+        b"5\r\nhello\r\n0\r\nno-colon\r\n\r\n",
+        &long_extension,
     ] {
         let mut client = Client::connect(server.local_addr());
         client.send(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -293,6 +307,40 @@ fn malformed_chunked_body_is_400_and_close() {
         assert_eq!(reply.status, 400, "{:?}", String::from_utf8_lossy(bad));
         assert!(client.closed());
     }
+}
+
+#[test]
+fn many_tiny_chunks_up_to_the_limit_are_accepted() {
+    let server = limited_server(Limits {
+        max_body: 1000,
+        ..Limits::default()
+    });
+    let mut client = Client::connect(server.local_addr());
+    let mut raw = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for i in 0..1000 {
+        raw.extend_from_slice(format!("1;n={i}\r\n{}\r\n", i % 10).as_bytes());
+    }
+    raw.extend_from_slice(b"0\r\n\r\n");
+    client.send(&raw);
+    let reply = client.response();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body.len(), 1000);
+    assert!(reply
+        .body
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == b'0' + (i % 10) as u8));
+}
+
+#[test]
+fn errors_to_head_requests_have_no_body() {
+    let server = start(test_config(), Echo);
+    let mut client = Client::connect(server.local_addr());
+    client.send(b"\r\nHEAD /x HTTP/1.1\r\nHost: a b\r\n\r\n");
+    let reply = client.read(true);
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.header("content-length"), Some("16"));
+    assert_eq!(client.read_to_end(), b"", "no content after the head");
 }
 
 #[test]

@@ -80,6 +80,18 @@ fn directories_serve_index_or_redirect() {
     assert_eq!(redirect.status, 301);
     assert_eq!(redirect.header("location"), Some("/sub/?a=1&b=2"));
 
+    // The location is rebuilt from the resolved path: a raw `//host` or `/\\host` prefix
+    // would send a browser to another site.
+    for sneaky in ["//evil.example/../sub", "/\\evil.example/../sub", "/./sub"] {
+        let redirect = get(addr, sneaky);
+        assert_eq!(redirect.status, 301, "{sneaky}");
+        assert_eq!(redirect.header("location"), Some("/sub/"), "{sneaky}");
+    }
+    dir.write("odd dir;x/index.html", b"odd\n");
+    let redirect = get(addr, "/odd%20dir%3bx");
+    assert_eq!(redirect.header("location"), Some("/odd%20dir;x/"));
+    assert_eq!(get(addr, "/odd%20dir;x/").body, b"odd\n");
+
     assert_eq!(get(addr, "/noindex/").status, 404, "no listing");
     assert_eq!(get(addr, "/noindex").status, 301);
     assert_eq!(

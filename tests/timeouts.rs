@@ -114,3 +114,28 @@ fn a_thousand_idle_connections_do_not_delay_a_request() {
     drop(idle);
     wait_until("idle connections closed", || server.connections() == 0);
 }
+
+#[test]
+fn the_keep_alive_timeout_counts_from_the_last_response() {
+    // 400 ms keep-alive; requests 250 ms apart for over a second on one connection.
+    let server = start(quick_config(), Echo);
+    let mut client = Client::connect(server.local_addr());
+    for i in 0..5 {
+        client.send(format!("GET /{i} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes());
+        assert_eq!(client.response().status, 200, "request {i}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn the_head_timeout_restarts_with_each_pipelined_request() {
+    // 800 ms for a head; each write ends one head and starts the next, for two seconds.
+    let server = start(quick_config(), Echo);
+    let mut client = Client::connect(server.local_addr());
+    client.send(b"GET /0 HTTP/1.1\r\nHost:");
+    for i in 1..10 {
+        std::thread::sleep(Duration::from_millis(200));
+        client.send(format!(" a\r\n\r\nGET /{i} HTTP/1.1\r\nHost:").as_bytes());
+        assert_eq!(client.response().status, 200, "request {}", i - 1);
+    }
+}

@@ -55,7 +55,7 @@ impl StaticFiles {
         };
         if meta.is_dir() {
             if !resolved.trailing_slash {
-                return redirect_to_slash(raw_path, query, res);
+                return redirect_to_slash(&resolved.relative, query, res);
             }
             let mut index = resolved.relative.clone();
             if !index.is_empty() {
@@ -124,17 +124,33 @@ pub fn send_file(file: File, len: u64, name: &[u8], res: &mut Response) {
 }
 
 /// `/dir` names a directory: send the client to `/dir/`, keeping the query, so that
-/// relative links in its index resolve against the directory.
-fn redirect_to_slash(raw_path: &str, query: Option<&str>, res: &mut Response) {
+/// relative links in its index resolve against the directory. The location is built from
+/// the resolved path, re-encoded, never from the raw target: `//evil.example/../dir` must
+/// not become a redirect to another host.
+fn redirect_to_slash(relative: &[u8], query: Option<&str>, res: &mut Response) {
     res.set_error(301);
-    let query_parts: [&[u8]; 2] = match query {
-        Some(q) => [b"?", q.as_bytes()],
-        None => [b"", b""],
-    };
-    res.push_header(
-        "Location",
-        &[raw_path.as_bytes(), b"/", query_parts[0], query_parts[1]],
-    );
+    let mut location = Vec::with_capacity(relative.len() + 2);
+    location.push(b'/');
+    push_path_encoded(&mut location, relative);
+    location.push(b'/');
+    if let Some(q) = query {
+        location.push(b'?');
+        location.extend_from_slice(q.as_bytes());
+    }
+    res.push_header("Location", &[&location]);
+}
+
+/// Appends `path` percent-encoded for a URI path: `/` stays a separator, and only
+/// unreserved characters, sub-delims, `:` and `@` stay as they are (RFC 3986 §3.3).
+fn push_path_encoded(out: &mut Vec<u8>, path: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in path {
+        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+    }
 }
 
 fn status_for(err: &io::Error) -> u16 {

@@ -38,6 +38,15 @@ impl InBuf {
         }
     }
 
+    /// Removes `range` (relative to the unconsumed bytes) from the buffer, moving what
+    /// follows it down.
+    pub fn cut(&mut self, range: std::ops::Range<usize>) {
+        if !range.is_empty() {
+            self.buf
+                .drain(self.start + range.start..self.start + range.end);
+        }
+    }
+
     /// Drops all unconsumed input.
     pub fn clear(&mut self) {
         self.buf.clear();

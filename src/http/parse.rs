@@ -76,7 +76,7 @@ pub fn parse_head<'a>(
     let reject = |status| {
         HeadResult::Reject(Reject {
             status,
-            head_method: buf.starts_with(b"HEAD "),
+            head_method: is_head_request(buf),
         })
     };
     match req.parse_with_uninit_headers(buf, &mut slots[..max_headers]) {
@@ -99,9 +99,24 @@ pub fn parse_head<'a>(
     }
 }
 
+/// How many bytes of empty lines precede the request line. RFC 9112 §2.2 has a server
+/// ignore at least one CRLF there, and httparse skips them all.
+fn empty_lines(buf: &[u8]) -> usize {
+    buf.iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len())
+}
+
+/// Whether `buf` starts a HEAD request, whose responses never carry content, even when
+/// they report an error in the rest of the request.
+pub fn is_head_request(buf: &[u8]) -> bool {
+    buf[empty_lines(buf)..].starts_with(b"HEAD ")
+}
+
 /// Limits that an incomplete head already exceeds: a request line longer than the URI
 /// limit allows (414), or more bytes than the head limit (431).
 fn partial_status(buf: &[u8], limits: &Limits) -> Option<u16> {
+    let buf = &buf[empty_lines(buf)..];
     let line_end = buf.iter().position(|&b| b == b'\n');
     let line = &buf[..line_end.unwrap_or(buf.len())];
     let target_len = match line.iter().position(|&b| b == b' ') {
@@ -128,10 +143,12 @@ fn partial_status(buf: &[u8], limits: &Limits) -> Option<u16> {
 /// version gets 505; anything else (a request line with more than three parts, say) is not
 /// a valid request line at all (400).
 fn version_error(buf: &[u8]) -> HeadResult<'_> {
-    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    let line = buf[..line_end]
+    let skipped = empty_lines(buf);
+    let rest = &buf[skipped..];
+    let line_end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+    let line = rest[..line_end]
         .strip_suffix(b"\r")
-        .unwrap_or(&buf[..line_end]);
+        .unwrap_or(&rest[..line_end]);
     let three_parts = line.iter().filter(|&&b| b == b' ').count() == 2;
     let start = line.iter().rposition(|&b| b == b' ').map_or(0, |i| i + 1);
     let status = match &line[start..] {
@@ -139,7 +156,7 @@ fn version_error(buf: &[u8]) -> HeadResult<'_> {
             if three_parts && major.is_ascii_digit() && minor.is_ascii_digit() =>
         {
             match major {
-                b'1' if *minor > b'1' => return HeadResult::DowngradeMinor(start + 7),
+                b'1' if *minor > b'1' => return HeadResult::DowngradeMinor(skipped + start + 7),
                 b'1' => 400,
                 _ => 505,
             }
@@ -148,7 +165,7 @@ fn version_error(buf: &[u8]) -> HeadResult<'_> {
     };
     HeadResult::Reject(Reject {
         status,
-        head_method: buf.starts_with(b"HEAD "),
+        head_method: is_head_request(buf),
     })
 }
 
@@ -172,6 +189,7 @@ where
     let mut close = false;
     let mut keep_alive_token = false;
     let mut expect_continue = false;
+    let mut unknown_expectation = false;
     for h in headers {
         let name = h.name;
         if name.eq_ignore_ascii_case("host") {
@@ -198,7 +216,7 @@ where
             if h.value.eq_ignore_ascii_case(b"100-continue") {
                 expect_continue = true;
             } else {
-                return Err(417);
+                unknown_expectation = true;
             }
         }
     }
@@ -208,6 +226,9 @@ where
     }
     if length_fields > 1 {
         return Err(400);
+    }
+    if unknown_expectation {
+        return Err(417);
     }
     let framing = match (codings.present, content_length) {
         (false, None | Some(0)) => Framing::Empty,
@@ -259,6 +280,8 @@ struct Codings {
     present: bool,
     chunked: u32,
     last_is_chunked: bool,
+    /// `chunked` with parameters, which it does not define (RFC 9112 §7).
+    chunked_with_parameters: bool,
     unknown: bool,
 }
 
@@ -266,29 +289,29 @@ impl Codings {
     fn add(&mut self, value: &[u8]) {
         self.present = true;
         for item in list_items(value) {
-            let name = trim(item.split(|&b| b == b';').next().unwrap_or(item));
+            let mut parts = item.split(|&b| b == b';');
+            let name = trim(parts.next().unwrap_or(item));
             let is_chunked = name.eq_ignore_ascii_case(b"chunked");
             self.chunked += u32::from(is_chunked);
+            self.chunked_with_parameters |= is_chunked && parts.next().is_some();
             self.unknown |= !is_chunked;
             self.last_is_chunked = is_chunked;
         }
     }
 
-    /// Whether the content is chunked, or the status that refuses the request: 400 when
-    /// chunked is applied twice, is not the last coding, or nothing is listed (the length
-    /// cannot be known, RFC 9112 §6.3); 501 for a coding other than chunked (§6.1).
+    /// Whether the content is chunked, or the status that refuses the request. Unless
+    /// chunked is the final coding, applied once, the length cannot be known: 400
+    /// (RFC 9112 §6.3). A coding other than chunked before it is not implemented: 501
+    /// (RFC 9112 §6.1).
     fn chunked(&self) -> Result<bool, u16> {
         if !self.present {
             return Ok(false);
         }
-        if self.chunked > 1 || (self.chunked == 1 && !self.last_is_chunked) {
+        if self.chunked != 1 || !self.last_is_chunked || self.chunked_with_parameters {
             return Err(400);
         }
         if self.unknown {
             return Err(501);
-        }
-        if self.chunked == 0 {
-            return Err(400);
         }
         Ok(true)
     }
@@ -395,7 +418,10 @@ mod tests {
                 "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
                 400,
             ),
-            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nExpect: bogus\r\n\r\n", 400),
+            ("\r\nGET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
             ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
             ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400),
             ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400),
@@ -425,6 +451,8 @@ mod tests {
             assert_eq!(parse(input), Err(*status), "{input:?}");
         }
         assert_eq!(parse("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), Err(1));
+        assert_eq!(parse("\r\n\r\nGET / HTTP/1.2\r\nHost: a\r\n\r\n"), Err(1));
+        assert!(is_head_request(b"\r\nHEAD / HTTP/1.1\r\n"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::handler::Handler;
 use super::inbuf::InBuf;
 use super::limits::Limits;
 use super::output::Output;
-use super::parse::{header_slots, parse_head, Framing, Head, HeadResult};
+use super::parse::{header_slots, is_head_request, parse_head, Framing, Head, HeadResult};
 use super::request::Request;
 use super::response::Response;
 use super::writer::{self, write_response, CONTINUE};
@@ -122,7 +122,7 @@ impl Session {
 
     /// The head or the body did not arrive in time: answer 408 and close.
     pub fn time_out(&mut self, input: &InBuf, out: &mut Output, env: &mut Env<'_>) {
-        let head_method = input.data().starts_with(b"HEAD ");
+        let head_method = is_head_request(input.data());
         self.fail(out, env, 408, head_method);
     }
 
@@ -193,11 +193,16 @@ impl Session {
             BodyState::Chunked(decoder) => {
                 let region = &mut input.data_mut()[head_len..];
                 let max_trailer = env.limits.max_head;
-                match decoder.decode(region, env.limits.max_body, max_trailer) {
+                let decoded = decoder.decode(region, env.limits.max_body, max_trailer);
+                // Cut the framing just consumed, so only content and unread input stay.
+                let framing = decoder.framing();
+                input.cut(head_len + framing.start..head_len + framing.end);
+                decoder.framing_removed();
+                match decoded {
                     Ok(Decoded::NeedMore) => return Step::Read(0),
                     Ok(Decoded::Done) => (decoder.decoded(), head_len + decoder.consumed()),
                     Err(status) => {
-                        let head_method = input.data().starts_with(b"HEAD ");
+                        let head_method = is_head_request(input.data());
                         self.fail(out, env, status, head_method);
                         return Step::Continue;
                     }

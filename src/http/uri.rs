@@ -15,7 +15,7 @@ pub struct Target<'a> {
 
 /// Splits a request target. `None` means the target is malformed (400).
 pub fn parse_target<'a>(target: &'a str, method: &str) -> Option<Target<'a>> {
-    if target.is_empty() || target.contains('#') {
+    if target.is_empty() || !valid_target_bytes(target) {
         return None;
     }
     if target == "*" {
@@ -44,6 +44,17 @@ pub fn parse_target<'a>(target: &'a str, method: &str) -> Option<Target<'a>> {
         });
     }
     absolute_form(target)
+}
+
+/// RFC 3986 allows only some ASCII in a URI; httparse lets more through. Refused here:
+/// anything outside visible ASCII, `#` (a fragment is never sent), and the characters that
+/// browsers always percent-encode (`"`, `<`, `>` anywhere; `` ` ``, `{`, `}` in the path).
+/// `|`, `^` and `\` are let through because browsers send them as they are.
+fn valid_target_bytes(target: &str) -> bool {
+    let (path, query) = split_query(target);
+    let visible = |b: u8| b.is_ascii_graphic() && !b"#\"<>".contains(&b);
+    path.bytes().all(|b| visible(b) && !b"`{}".contains(&b))
+        && query.is_none_or(|q| q.bytes().all(visible))
 }
 
 fn split_query(path_and_query: &str) -> (&str, Option<&str>) {
@@ -156,6 +167,12 @@ mod tests {
         assert_eq!(t("*", "OPTIONS").unwrap().path, "*");
         assert!(t("*", "GET").is_none());
         assert!(t("/a#frag", "GET").is_none());
+        assert!(t("/caf\u{e9}", "GET").is_none());
+        assert!(t("/<script>", "GET").is_none());
+        assert!(t("/a\"b", "GET").is_none());
+        assert!(t("/{x}", "GET").is_none());
+        assert!(t("/a?q=\"x\"", "GET").is_none());
+        assert_eq!(t("/a|b^c?q={x}|`", "GET").unwrap().query, Some("q={x}|`"));
         assert!(t("a/b", "GET").is_none());
         let abs = t("http://example.com:8080/p?q", "GET").unwrap();
         assert_eq!(abs.path, "/p");

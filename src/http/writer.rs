@@ -28,6 +28,10 @@ pub fn write_response(
     framing: Framing,
 ) {
     let status = res.status();
+    if status == 205 {
+        // 205 Reset Content must not carry content (RFC 9110 §15.3.6).
+        res.set_body(b"");
+    }
     let has_content = !forbids_body(status);
     let buf = out.bytes_mut();
     buf.extend_from_slice(b"HTTP/1.1 ");
@@ -131,6 +135,15 @@ mod tests {
         res.set_status(204).unwrap();
         let text = written(&mut res, KEEP);
         assert!(!text.contains("Content-Length"), "{text}");
+    }
+
+    #[test]
+    fn reset_content_has_empty_content() {
+        let mut res = Response::new();
+        res.set_status(205).unwrap();
+        res.set_body(b"not allowed");
+        let text = written(&mut res, KEEP);
+        assert!(text.ends_with("Content-Length: 0\r\n\r\n"), "{text}");
     }
 
     #[test]

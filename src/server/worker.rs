@@ -221,6 +221,7 @@ impl Worker {
             return;
         };
         let stopping = self.stop_deadline.is_some();
+        let served_before = conn.served();
         let mut env = Env {
             handler: &*self.shared.handler,
             limits: &self.shared.config.limits,
@@ -239,6 +240,9 @@ impl Worker {
             Ok(Outcome::Open(wait)) => wait,
             Ok(Outcome::Close) | Err(_) => return self.close(slot),
         };
+        // A request answered in this turn restarts the idle and head clocks: the keep-alive
+        // timeout counts from the last response, a head's from its own first byte.
+        let answered = conn.served() != served_before;
         let kind = match wait {
             Wait::Write => {
                 self.timers.start(slot, Kind::Write, now);
@@ -259,7 +263,11 @@ impl Worker {
             }
             Wait::Input(Phase::Closing) => Kind::Linger,
         };
-        self.timers.ensure(slot, kind, now);
+        if answered {
+            self.timers.start(slot, kind, now);
+        } else {
+            self.timers.ensure(slot, kind, now);
+        }
     }
 
     fn expire(&mut self, now: Instant) {
