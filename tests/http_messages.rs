@@ -587,3 +587,46 @@ fn a_panicking_handler_closes_only_its_connection() {
     assert!(victim.closed());
     assert_eq!(get(server.local_addr(), "/fine").status, 200);
 }
+
+#[test]
+fn a_half_closed_client_gets_every_response_without_a_reset() {
+    // A valid request, then a malformed one with plenty of junk, then a half-close. The
+    // server answers both and drains before closing, so nothing is lost to a reset.
+    let dir = docroot();
+    let server = start_static(dir.path());
+    let mut client = Client::connect(server.local_addr());
+    let mut raw = b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\nBAD REQUEST\r\n".to_vec();
+    raw.extend_from_slice(&vec![b'j'; 100 * 1024]);
+    client.send(&raw);
+    client.stream().shutdown(std::net::Shutdown::Write).unwrap();
+    let big = client.response();
+    assert_eq!(big.status, 200);
+    assert!(big.body == mebibyte());
+    assert_eq!(client.response().status, 400);
+    assert!(client.closed());
+}
+
+#[test]
+fn urgent_data_does_not_stall_a_request() {
+    // recv(2) stops at TCP's urgent mark; the server must still read the rest of the
+    // request. Python sends the urgent byte (std has no MSG_OOB).
+    let server = start(test_config(), Echo);
+    let script = format!(
+        "import socket\n\
+         s = socket.create_connection(('127.0.0.1', {}))\n\
+         s.settimeout(5)\n\
+         s.sendall(b'GET /oob HTTP/1.1\\r\\nHost: a\\r\\n')\n\
+         s.send(b'!', socket.MSG_OOB)\n\
+         s.sendall(b'\\r\\n')\n\
+         print(s.recv(100).split(b'\\r\\n')[0].decode())\n",
+        server.local_addr().port()
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "HTTP/1.1 200 OK"
+    );
+}

@@ -139,3 +139,30 @@ fn the_head_timeout_restarts_with_each_pipelined_request() {
         assert_eq!(client.response().status, 200, "request {}", i - 1);
     }
 }
+
+#[test]
+fn trickled_input_does_not_keep_a_non_reading_client_alive() {
+    let dir = docroot();
+    let server = start(quick_config(), roost::StaticFiles::new(dir.path()).unwrap());
+    let mut client = Client::connect(server.local_addr());
+    let mut batch = Vec::new();
+    for _ in 0..64 {
+        batch.extend_from_slice(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+    }
+    client.send(&batch);
+    // A byte every 300 ms is input, not progress on the output: the 800 ms write timeout
+    // still drops the client.
+    let mut writer = client.stream().try_clone().unwrap();
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..30 {
+            std::thread::sleep(Duration::from_millis(300));
+            if writer.write_all(b"G").is_err() {
+                return;
+            }
+        }
+    });
+    wait_until("the server to drop the stalled client", || {
+        server.connections() == 0
+    });
+    trickle.join().unwrap();
+}

@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use crate::http::inbuf::InBuf;
 use crate::http::output::{Chunk, Output};
 use crate::http::session::{Env, Next, Phase, Session};
-use crate::sys::epoll::{ERROR, READABLE, READ_HANGUP};
+use crate::sys::epoll::{ERROR, READABLE, READ_HANGUP, URGENT};
 use crate::sys::socket::{self, Shutdown};
 
 /// What the connection waits for after [`Connection::drive`].
@@ -31,12 +31,22 @@ pub enum Outcome {
     Close,
 }
 
-/// sendfile(2) moves at most this much per call, so one large file cannot monopolise a
-/// worker while other connections wait.
+/// sendfile(2) moves at most this much per call.
 const SENDFILE_CHUNK: usize = 1 << 20;
-
+/// Bytes written per turn, so that one large download does not hold a worker while other
+/// connections wait.
+const WRITE_PER_TURN: usize = 4 * SENDFILE_CHUNK;
 /// Reads per turn: a client that keeps sending cannot hold a worker while others wait.
 const READS_PER_TURN: usize = 16;
+
+/// How a flush ended.
+enum Flushed {
+    All,
+    /// The socket buffer is full: wait for the client to read.
+    Blocked,
+    /// This turn's share is used up; more can go at once.
+    Budget,
+}
 
 /// See the module docs.
 pub struct Connection {
@@ -49,8 +59,15 @@ pub struct Connection {
     readable: bool,
     /// The client shut down its sending side.
     peer_done: bool,
+    /// Urgent data arrived. recv(2) stops short at the urgent mark, so from now on a short
+    /// read no longer proves the socket is empty: read until EAGAIN.
+    urgent: bool,
     /// Output is finished and the write side shut down; input is being discarded.
     lingering: bool,
+    /// Bytes moved in either direction since [`Connection::take_progress`].
+    progress: bool,
+    /// Queued to be driven again after yielding its turn.
+    pub queued: bool,
 }
 
 impl Connection {
@@ -63,7 +80,10 @@ impl Connection {
             session: Session::new(),
             readable: false,
             peer_done: false,
+            urgent: false,
             lingering: false,
+            progress: false,
+            queued: false,
         }
     }
 
@@ -73,6 +93,11 @@ impl Connection {
 
     pub fn served(&self) -> u64 {
         self.session.served()
+    }
+
+    /// Whether any byte was read or written since the last call.
+    pub fn take_progress(&mut self) -> bool {
+        std::mem::take(&mut self.progress)
     }
 
     /// Whether closing the connection now loses no response: it is between requests or
@@ -88,11 +113,14 @@ impl Connection {
         if events & ERROR != 0 {
             return false;
         }
-        if events & (READABLE | READ_HANGUP) != 0 {
+        if events & (READABLE | READ_HANGUP | URGENT) != 0 {
             self.readable = true;
         }
         if events & READ_HANGUP != 0 {
             self.peer_done = true;
+        }
+        if events & URGENT != 0 {
+            self.urgent = true;
         }
         true
     }
@@ -107,8 +135,9 @@ impl Connection {
             let next = self.session.process(&mut self.input, &mut self.output, env);
             match self.flush() {
                 Err(_) => return Outcome::Close,
-                Ok(false) => return Outcome::Open(Wait::Write),
-                Ok(true) => {}
+                Ok(Flushed::Blocked) => return Outcome::Open(Wait::Write),
+                Ok(Flushed::Budget) => return Outcome::Open(Wait::Yield),
+                Ok(Flushed::All) => {}
             }
             let want = match next {
                 Next::Pause => continue,
@@ -116,7 +145,13 @@ impl Connection {
                 Next::Read { want } => want,
             };
             if !self.readable {
-                return Outcome::Open(Wait::Input(self.session.phase(&self.input)));
+                let phase = self.session.phase(&self.input);
+                if phase == Phase::Idle {
+                    // An idle connection holds no buffers: thousands of them cost little.
+                    self.input.release_if_empty();
+                    self.output.release_if_empty();
+                }
+                return Outcome::Open(Wait::Input(phase));
             }
             if reads == READS_PER_TURN {
                 return Outcome::Open(Wait::Yield);
@@ -129,7 +164,9 @@ impl Connection {
                 // a request, the request can never complete. Close at once either way.
                 Ok(0) => return Outcome::Close,
                 Ok(n) => {
-                    if n < space && !self.peer_done {
+                    self.progress = true;
+                    // A short read emptied the socket (the next arrival is a new edge).
+                    if n < space && !self.peer_done && !self.urgent {
                         self.readable = false;
                     }
                 }
@@ -147,9 +184,13 @@ impl Connection {
         self.session.time_out(&self.input, &mut self.output, env);
     }
 
-    /// Sends queued output. `Ok(true)` when all of it went out.
-    fn flush(&mut self) -> io::Result<bool> {
+    /// Sends queued output, up to this turn's share.
+    fn flush(&mut self) -> io::Result<Flushed> {
+        let mut written = 0;
         while let Some(chunk) = self.output.front() {
+            if written >= WRITE_PER_TURN {
+                return Ok(Flushed::Budget);
+            }
             let sent = match chunk {
                 Chunk::Bytes { bytes, more } => socket::send(self.socket.as_fd(), bytes, more),
                 Chunk::File { file, offset, len } => {
@@ -162,24 +203,27 @@ impl Connection {
             match sent {
                 // The file shrank under us: the promised length cannot be kept.
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(n) => self.output.advance(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Ok(n) => {
+                    self.output.advance(n);
+                    self.progress = true;
+                    written += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::Blocked),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(true)
+        Ok(Flushed::All)
     }
 
     /// Everything is sent and nothing more will be read as a request: send FIN, then discard
-    /// input until the client closes too (or the linger timeout passes), so that bytes it is
-    /// still sending do not make the kernel reset the connection before it read the response.
+    /// input until the client closes too (or the linger timeout passes). Closing with unread
+    /// input would make the kernel reset the connection, and a reset can destroy response
+    /// bytes the client has not read yet.
     fn start_linger(&mut self) -> Outcome {
-        if self.peer_done {
-            return Outcome::Close;
-        }
         socket::shutdown(self.socket.as_fd(), Shutdown::Write);
         self.lingering = true;
+        self.readable = true;
         self.input.clear();
         self.drain()
     }
@@ -192,7 +236,7 @@ impl Connection {
                 Ok(0) => return Outcome::Close,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.input.clear();
+                    self.input.release_if_empty();
                     return Outcome::Open(Wait::Linger);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

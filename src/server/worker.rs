@@ -13,7 +13,7 @@ use super::Shared;
 use crate::http::date::DateCache;
 use crate::http::session::{Env, Phase};
 use crate::http::Response;
-use crate::sys::epoll::{Epoll, Event, EDGE, EXCLUSIVE, READABLE, READ_HANGUP, WRITABLE};
+use crate::sys::epoll::{Epoll, Event, EDGE, EXCLUSIVE, READABLE, READ_HANGUP, URGENT, WRITABLE};
 use crate::sys::eventfd::EventFd;
 use crate::sys::signal;
 use crate::sys::socket;
@@ -90,6 +90,9 @@ impl Worker {
             let now = Instant::now();
             self.date.refresh(SystemTime::now());
             for token in std::mem::take(&mut self.again) {
+                if let Some(Some(conn)) = self.conns.get_mut(token as u32 as usize) {
+                    conn.queued = false;
+                }
                 self.on_event(token, 0, now);
             }
             for i in 0..self.events.len() {
@@ -152,7 +155,7 @@ impl Worker {
                     let _ = socket::set_nodelay(fd.as_fd());
                     let slot = self.allocate_slot();
                     let token = self.token(slot);
-                    let interest = READABLE | WRITABLE | READ_HANGUP | EDGE;
+                    let interest = READABLE | WRITABLE | READ_HANGUP | URGENT | EDGE;
                     if self.epoll.add(fd.as_fd(), interest, token).is_err() {
                         self.free.push(slot);
                         self.shared.connections.fetch_sub(1, Ordering::Relaxed);
@@ -173,8 +176,14 @@ impl Worker {
                             self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
                         }
                         // The listener was shut down: the server is stopping.
+                        _ if self.shared.stopping.load(Ordering::Acquire) => {
+                            let _ = self.epoll.delete(self.shared.listener.as_fd());
+                        }
+                        // Anything else (a network error the man page says to retry, a
+                        // security module saying no): back off and try again.
                         _ => {
                             let _ = self.epoll.delete(self.shared.listener.as_fd());
+                            self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
                         }
                     }
                     return;
@@ -241,29 +250,33 @@ impl Worker {
             Ok(Outcome::Close) | Err(_) => return self.close(slot),
         };
         // A request answered in this turn restarts the idle and head clocks: the keep-alive
-        // timeout counts from the last response, a head's from its own first byte.
+        // timeout counts from the last response, a head's from its own first byte. Body and
+        // write timeouts count time without progress, so moving bytes restarts them.
         let answered = conn.served() != served_before;
-        let kind = match wait {
-            Wait::Write => {
-                self.timers.start(slot, Kind::Write, now);
-                return;
-            }
-            Wait::Linger => Kind::Linger,
+        let progress = conn.take_progress();
+        let (kind, restart) = match wait {
             Wait::Yield => {
-                self.again.push(self.token(slot));
+                if !conn.queued {
+                    conn.queued = true;
+                    self.again.push(self.token(slot));
+                }
+                if let Some(kind @ (Kind::Body | Kind::Write)) = self.timers.kind(slot) {
+                    if progress {
+                        self.timers.start(slot, kind, now);
+                    }
+                }
                 return;
             }
+            Wait::Write => (Kind::Write, progress),
+            Wait::Linger => (Kind::Linger, false),
             Wait::Input(Phase::Idle) if stopping => return self.close(slot),
-            Wait::Input(Phase::Idle) if conn.served() == 0 => Kind::FirstRequest,
-            Wait::Input(Phase::Idle) => Kind::KeepAlive,
-            Wait::Input(Phase::Head) => Kind::Head,
-            Wait::Input(Phase::Body) => {
-                self.timers.start(slot, Kind::Body, now);
-                return;
-            }
-            Wait::Input(Phase::Closing) => Kind::Linger,
+            Wait::Input(Phase::Idle) if conn.served() == 0 => (Kind::FirstRequest, false),
+            Wait::Input(Phase::Idle) => (Kind::KeepAlive, answered),
+            Wait::Input(Phase::Head) => (Kind::Head, answered),
+            Wait::Input(Phase::Body) => (Kind::Body, progress),
+            Wait::Input(Phase::Closing) => (Kind::Linger, false),
         };
-        if answered {
+        if restart {
             self.timers.start(slot, kind, now);
         } else {
             self.timers.ensure(slot, kind, now);
@@ -317,5 +330,15 @@ impl Worker {
             self.live -= 1;
             self.shared.connections.fetch_sub(1, Ordering::Relaxed);
         }
+    }
+}
+
+impl Drop for Worker {
+    /// Connections still open when a worker ends (forced at the shutdown deadline, or the
+    /// loop failing) are closed with it; the shared count must not keep them.
+    fn drop(&mut self) {
+        self.shared
+            .connections
+            .fetch_sub(self.live, Ordering::Relaxed);
     }
 }

@@ -11,6 +11,8 @@ pub const READABLE: u32 = libc::EPOLLIN as u32;
 pub const WRITABLE: u32 = libc::EPOLLOUT as u32;
 /// The peer shut down its writing side.
 pub const READ_HANGUP: u32 = libc::EPOLLRDHUP as u32;
+/// Urgent (out-of-band) TCP data arrived.
+pub const URGENT: u32 = libc::EPOLLPRI as u32;
 /// An error is pending on the descriptor.
 pub const ERROR: u32 = libc::EPOLLERR as u32;
 /// Report changes only (edge-triggered).

@@ -4,17 +4,31 @@
 use std::io;
 use std::mem::MaybeUninit;
 
-/// Blocks every signal in the calling thread.
+/// Blocks every asynchronous signal in the calling thread.
 ///
 /// Worker threads call this first, so that signals meant for the host program go to the
 /// host's threads, and so that a SIGPIPE raised by `sendfile` on a reset connection stays
-/// pending on the worker instead of killing the process.
+/// pending on the worker instead of killing the process. Signals raised by faults
+/// (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT) stay deliverable: blocking
+/// them would only turn a reported crash (a stack overflow message, say) into a silent one.
 pub fn block_all_in_this_thread() {
+    const FAULTS: [i32; 7] = [
+        libc::SIGSEGV,
+        libc::SIGBUS,
+        libc::SIGILL,
+        libc::SIGFPE,
+        libc::SIGTRAP,
+        libc::SIGSYS,
+        libc::SIGABRT,
+    ];
     let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigfillset initialises the set it is given; pthread_sigmask only reads it, and
+    // SAFETY: sigfillset initialises the set before sigdelset and pthread_sigmask read it;
     // a NULL old-set pointer is allowed.
     unsafe {
         libc::sigfillset(set.as_mut_ptr());
+        for signal in FAULTS {
+            libc::sigdelset(set.as_mut_ptr(), signal);
+        }
         libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), std::ptr::null_mut());
     }
 }
