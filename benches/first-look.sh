@@ -20,7 +20,13 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 cargo build --release -q
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
+roost_pid=
+cleanup() {
+  [ -n "$roost_pid" ] && kill "$roost_pid" 2>/dev/null
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
 mkdir -p "$work/www"
 printf 'Hello world!\n' > "$work/www/hello.txt"
 
@@ -48,7 +54,8 @@ CONF
 "$nginx_bin" -c "$work/nginx.conf"
 wait_port "$nginx_port"
 
-coproc ROOST { ./target/release/roost "$work/www" --port 0 --threads 2; }
+coproc ROOST { exec ./target/release/roost "$work/www" --port 0 --threads 2 2>"$work/roost.log"; }
+roost_pid=$ROOST_PID
 read -r line <&"${ROOST[0]}"
 roost_port=${line##*:}; roost_port=${roost_port%/}
 

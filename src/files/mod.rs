@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::http::{Handler, Request, Response};
 use crate::sys::file::{open_beneath, open_root};
 
-pub use resolve::{resolve, Refusal, Resolved};
+use resolve::{resolve, Refusal};
 
 /// The methods a static mount allows, for `Allow` fields.
 pub const ALLOW: &[u8] = b"GET, HEAD, OPTIONS";

@@ -268,8 +268,12 @@ impl Worker {
                 return;
             }
             Wait::Write => (Kind::Write, progress),
+            // Stopping: nothing is in flight on a connection that lingers after its last
+            // response or waits for (the rest of) a request head.
+            Wait::Linger | Wait::Input(Phase::Idle | Phase::Head) if stopping => {
+                return self.close(slot)
+            }
             Wait::Linger => (Kind::Linger, false),
-            Wait::Input(Phase::Idle) if stopping => return self.close(slot),
             Wait::Input(Phase::Idle) if conn.served() == 0 => (Kind::FirstRequest, false),
             Wait::Input(Phase::Idle) => (Kind::KeepAlive, answered),
             Wait::Input(Phase::Head) => (Kind::Head, answered),
