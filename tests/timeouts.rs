@@ -82,6 +82,7 @@ fn a_client_that_stops_reading_is_dropped() {
         batch.extend_from_slice(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
     }
     client.send(&batch);
+    wait_until("the connection accepted", || server.connections() == 1);
     wait_until("the server to drop the stalled client", || {
         server.connections() == 0
     });
@@ -150,6 +151,7 @@ fn trickled_input_does_not_keep_a_non_reading_client_alive() {
         batch.extend_from_slice(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
     }
     client.send(&batch);
+    wait_until("the connection accepted", || server.connections() == 1);
     // A byte every 300 ms is input, not progress on the output: the 800 ms write timeout
     // still drops the client.
     let mut writer = client.stream().try_clone().unwrap();
