@@ -9,19 +9,11 @@ fn main() {
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is valid");
-    // Only the boundary module is parsed: public items elsewhere in the crate are Rust API,
-    // not C API.
-    let mut builder = cbindgen::Builder::new().with_config(config);
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(crate_dir.join("src/ffi"))
-        .expect("src/ffi exists")
-        .map(|entry| entry.expect("readable src/ffi").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
-        .collect();
-    sources.sort();
-    for source in &sources {
-        builder = builder.with_src(source);
-    }
-    builder
+    // Only the boundary module (and the modules it declares) is parsed: public items
+    // elsewhere in the crate are Rust API, not C API.
+    cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(crate_dir.join("src/ffi/mod.rs"))
         .generate()
         .expect("cbindgen could not generate the header")
         .write_to_file(out_dir.join("roost.h"));

@@ -3,6 +3,7 @@
 //! - [`server`]: the listener, the worker threads and their epoll loops, connections, timers.
 //! - [`http`]: request parsing, bodies, responses, and the per-connection protocol state.
 //! - [`files`]: the static file server.
+//! - [`router`]: handlers by method and path pattern, and static mounts by prefix.
 //! - `ffi`: the C ABI (see `include/roost.h`).
 //! - `sys`: the libc calls, the only `unsafe` outside the C boundary.
 
@@ -13,12 +14,14 @@
 pub mod ffi;
 pub mod files;
 pub mod http;
+pub mod router;
 pub mod server;
 #[allow(unsafe_code)]
 mod sys;
 
 pub use files::StaticFiles;
 pub use http::{Handler, Limits, Request, Response};
+pub use router::{Matched, RouteHandler, Router};
 pub use server::{Config, Server, Timeouts};
 
 /// The library version, from Cargo.toml.

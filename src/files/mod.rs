@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::http::{Handler, Request, Response};
 use crate::sys::file::{open_beneath, open_root};
 
-use resolve::{resolve, Refusal};
+pub use resolve::{from_segments, resolve, Refusal, Resolved};
 
 /// The methods a static mount allows, for `Allow` fields.
 pub const ALLOW: &[u8] = b"GET, HEAD, OPTIONS";
@@ -26,8 +26,7 @@ pub struct StaticFiles {
 }
 
 impl StaticFiles {
-    /// Opens `dir` as the document root. Fails if it is not a directory, or if the kernel
-    /// lacks openat2(2) (Linux 5.6 or later), which confines every lookup to the root.
+    /// Opens `dir` as the document root. Fails if it is not a directory.
     pub fn new(dir: impl AsRef<Path>) -> io::Result<StaticFiles> {
         let dir = dir.as_ref();
         let root = open_root(dir).map_err(|e| {
@@ -36,14 +35,25 @@ impl StaticFiles {
         Ok(StaticFiles { root })
     }
 
-    /// Answers a GET or HEAD for `raw_path` (percent-encoded, relative to this root but
-    /// starting with `/`); `query` is kept on redirects.
+    /// Answers a GET or HEAD for `raw_path` (percent-encoded, starting with `/`, relative
+    /// to this root); `query` is kept on redirects.
     pub fn serve(&self, raw_path: &str, query: Option<&str>, res: &mut Response) {
-        let resolved = match resolve(raw_path) {
-            Ok(r) => r,
-            Err(Refusal::BadRequest) => return res.set_error(400),
-            Err(Refusal::NotFound) => return res.set_error(404),
-        };
+        match resolve(raw_path) {
+            Ok(resolved) => self.serve_resolved(b"", &resolved, query, res),
+            Err(Refusal::BadRequest) => res.set_error(400),
+            Err(Refusal::NotFound) => res.set_error(404),
+        }
+    }
+
+    /// Answers a GET or HEAD for a path already resolved under this root. `mount` is the
+    /// URL prefix the root is served at (`""` or `/files`, say), for redirects.
+    pub fn serve_resolved(
+        &self,
+        mount: &[u8],
+        resolved: &Resolved,
+        query: Option<&str>,
+        res: &mut Response,
+    ) {
         let name: &[u8] = if resolved.relative.is_empty() {
             b"."
         } else {
@@ -55,7 +65,7 @@ impl StaticFiles {
         };
         if meta.is_dir() {
             if !resolved.trailing_slash {
-                return redirect_to_slash(&resolved.relative, query, res);
+                return redirect_to_slash(mount, &resolved.relative, query, res);
             }
             let mut index = resolved.relative.clone();
             if !index.is_empty() {
@@ -86,20 +96,28 @@ impl StaticFiles {
 
 impl Handler for StaticFiles {
     fn handle(&self, req: &Request<'_>, res: &mut Response) {
-        match req.method() {
-            "GET" | "HEAD" => self.serve(req.path(), req.query(), res),
-            "OPTIONS" => {
-                let _ = res.set_status(204);
-                res.push_header("Allow", &[ALLOW]);
-            }
-            method => method_not_allowed(method, ALLOW, res),
-        }
+        respond(req.method(), res, |res| {
+            self.serve(req.path(), req.query(), res)
+        });
     }
 
     /// Files are read-only: no content is ever used, so a client waiting on
     /// `Expect: 100-continue` is answered at once.
     fn wants_body(&self, _req: &Request<'_>) -> bool {
         false
+    }
+}
+
+/// Answers `method` the way a static mount does: GET and HEAD with `serve`, OPTIONS with
+/// 204 and `Allow`, other methods with 405 or 501.
+pub fn respond(method: &str, res: &mut Response, serve: impl FnOnce(&mut Response)) {
+    match method {
+        "GET" | "HEAD" => serve(res),
+        "OPTIONS" => {
+            let _ = res.set_status(204);
+            res.push_header("Allow", &[ALLOW]);
+        }
+        method => method_not_allowed(method, ALLOW, res),
     }
 }
 
@@ -117,22 +135,47 @@ pub fn method_not_allowed(method: &str, allow: &[u8], res: &mut Response) {
     }
 }
 
-/// The response for a regular file: its Content-Type, and the file itself as the body.
+/// The response for a regular file: its Content-Type (unless the response has one), and
+/// the file itself as the body.
 pub fn send_file(file: File, len: u64, name: &[u8], res: &mut Response) {
-    res.push_header("Content-Type", &mime::content_type(name));
+    if !res.has_header("content-type") {
+        res.push_header("Content-Type", &mime::content_type(name));
+    }
     res.set_file(file, 0, len);
+}
+
+/// Opens a regular file by path for a handler's response: the host picked the path, so it
+/// is not confined to any root. O_NONBLOCK keeps a FIFO from blocking the open; anything
+/// but a regular file is refused.
+pub fn open_regular(path: &Path) -> io::Result<(File, u64)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok((file, meta.len()))
 }
 
 /// `/dir` names a directory: send the client to `/dir/`, keeping the query, so that
 /// relative links in its index resolve against the directory. The location is built from
 /// the resolved path, re-encoded, never from the raw target: `//evil.example/../dir` must
 /// not become a redirect to another host.
-fn redirect_to_slash(relative: &[u8], query: Option<&str>, res: &mut Response) {
+fn redirect_to_slash(mount: &[u8], relative: &[u8], query: Option<&str>, res: &mut Response) {
     res.set_error(301);
-    let mut location = Vec::with_capacity(relative.len() + 2);
+    let mut location = Vec::with_capacity(mount.len() + relative.len() + 2);
+    location.extend_from_slice(mount);
     location.push(b'/');
-    push_path_encoded(&mut location, relative);
-    location.push(b'/');
+    if !relative.is_empty() {
+        push_path_encoded(&mut location, relative);
+        location.push(b'/');
+    }
     if let Some(q) = query {
         location.push(b'?');
         location.extend_from_slice(q.as_bytes());
@@ -142,7 +185,7 @@ fn redirect_to_slash(relative: &[u8], query: Option<&str>, res: &mut Response) {
 
 /// Appends `path` percent-encoded for a URI path: `/` stays a separator, and only
 /// unreserved characters, sub-delims, `:` and `@` stay as they are (RFC 3986 §3.3).
-fn push_path_encoded(out: &mut Vec<u8>, path: &[u8]) {
+pub fn push_path_encoded(out: &mut Vec<u8>, path: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in path {
         if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {

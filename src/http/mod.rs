@@ -9,6 +9,8 @@ pub mod inbuf;
 pub mod limits;
 pub mod output;
 pub mod parse;
+pub mod path;
+pub mod query;
 pub mod request;
 pub mod response;
 pub mod session;

@@ -126,6 +126,15 @@ impl Response {
         self.headers.extend_from_slice(b"\r\n");
     }
 
+    /// Whether a field named `name` (case-insensitive) was added.
+    pub fn has_header(&self, name: &str) -> bool {
+        self.headers.split(|&b| b == b'\n').any(|line| {
+            line.len() > name.len()
+                && line[name.len()] == b':'
+                && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+        })
+    }
+
     /// The field lines added so far, serialized.
     pub(crate) fn header_bytes(&self) -> &[u8] {
         &self.headers

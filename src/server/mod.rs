@@ -90,6 +90,13 @@ impl Server {
         self.local_addr
     }
 
+    /// Whether the calling thread is one of this server's workers (a handler running now).
+    /// Such a thread must not stop its own server: stopping waits for the workers.
+    pub fn is_own_worker_thread(&self) -> bool {
+        let me = std::thread::current().id();
+        self.threads.iter().any(|t| t.thread().id() == me)
+    }
+
     /// Open connections right now, across all workers.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::Relaxed)

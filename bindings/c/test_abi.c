@@ -1,0 +1,358 @@
+/*
+ * test_abi: calls every function in roost.h, error paths included, and checks what a
+ * client sees over HTTP. Run by `cargo test` (tests/c_samples.rs), under valgrind when
+ * it is installed. Exits 0 when every check passes.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "roost.h"
+
+static atomic_int failures;
+
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__,        \
+                    __LINE__, #cond, roost_last_error());                                  \
+            atomic_fetch_add(&failures, 1);                                                \
+        }                                                                                  \
+    } while (0)
+
+#define S(literal) literal, (sizeof literal - 1)
+
+/* --- a tiny HTTP client --------------------------------------------------------------- */
+
+/* Sends `request` to 127.0.0.1:port and reads until the server closes; returns the number
+ * of bytes read into `out` (NUL-terminated), or -1 if the connection failed. */
+static int http(uint16_t port, const char *request, char *out, size_t cap) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        return -1;
+    }
+    size_t len = strlen(request), sent = 0;
+    while (sent < len) {
+        ssize_t n = send(fd, request + sent, len - sent, 0);
+        if (n <= 0) break;
+        sent += (size_t)n;
+    }
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = recv(fd, out + got, cap - 1 - got, 0);
+        if (n <= 0) break;
+        got += (size_t)n;
+        if (got == cap - 1) break;
+    }
+    out[got] = '\0';
+    close(fd);
+    return (int)got;
+}
+
+static char reply[65536];
+
+static const char *get(uint16_t port, const char *method, const char *target,
+                       const char *extra) {
+    char request[1024];
+    snprintf(request, sizeof request, "%s %s HTTP/1.1\r\nHost: test\r\n%sConnection: close\r\n\r\n",
+             method, target, extra);
+    if (http(port, request, reply, sizeof reply) < 0) return NULL;
+    return reply;
+}
+
+/* --- handlers ------------------------------------------------------------------------- */
+
+struct probe_data {
+    roost_server *srv;
+    const char *file_path;
+    const char *dir_path;
+};
+
+/* Reads everything a request offers, tries every response call (bad arguments first),
+ * and answers 201 with what it read. */
+static int32_t probe(roost_request *req, roost_response *res, void *userdata) {
+    struct probe_data *data = userdata;
+    char body[4096];
+    size_t len = 0;
+#define APPEND(...) len += (size_t)snprintf(body + len, sizeof body - len, __VA_ARGS__)
+#define VIEW(s) (int)(s).len, (s).ptr
+
+    roost_str s, name, value;
+    APPEND("method=%.*s\n", VIEW(roost_request_method(req)));
+    APPEND("path=%.*s\n", VIEW(roost_request_path(req)));
+    APPEND("target=%.*s\n", VIEW(roost_request_target(req)));
+    APPEND("query=%.*s\n", VIEW(roost_request_query(req)));
+    CHECK(roost_request_query_param(req, S("q"), &s) == ROOST_OK);
+    APPEND("q=%.*s\n", VIEW(s));
+    CHECK(roost_request_query_param(req, S("flag"), &s) == ROOST_OK && s.len == 0);
+    CHECK(roost_request_query_param(req, S("missing"), &s) == ROOST_ERR_NOT_FOUND);
+    CHECK(roost_request_header(req, S("x-test"), &s) == ROOST_OK);
+    APPEND("x-test=%.*s\n", VIEW(s));
+    CHECK(roost_request_header(req, S("X-Absent"), &s) == ROOST_ERR_NOT_FOUND);
+    size_t count = roost_request_header_count(req);
+    for (size_t i = 0; i < count; i++) {
+        CHECK(roost_request_header_at(req, i, &name, &value) == ROOST_OK);
+        APPEND("header %zu: %.*s: %.*s\n", i, VIEW(name), VIEW(value));
+    }
+    CHECK(roost_request_header_at(req, count, &name, &value) == ROOST_ERR_NOT_FOUND);
+    CHECK(roost_request_header_at(req, 0, NULL, NULL) == ROOST_OK);
+    CHECK(roost_request_param(req, S("name"), &s) == ROOST_OK);
+    APPEND("name=%.*s\n", VIEW(s));
+    CHECK(roost_request_param(req, S("nope"), &s) == ROOST_ERR_NOT_FOUND);
+    APPEND("body=%.*s\n", VIEW(roost_request_body(req)));
+    uint16_t port = 0;
+    CHECK(roost_request_peer(req, &s, &port) == ROOST_OK && port != 0);
+    APPEND("peer=%.*s\n", VIEW(s));
+
+    /* NULL and invalid arguments: error codes, never crashes. */
+    CHECK(roost_request_method(NULL).ptr == NULL);
+    CHECK(roost_request_path(NULL).ptr == NULL);
+    CHECK(roost_request_target(NULL).ptr == NULL);
+    CHECK(roost_request_query(NULL).ptr == NULL);
+    CHECK(roost_request_body(NULL).ptr == NULL);
+    CHECK(roost_request_header_count(NULL) == 0);
+    CHECK(roost_request_query_param(NULL, S("q"), &s) == ROOST_ERR_NULL);
+    CHECK(roost_request_query_param(req, NULL, 1, &s) == ROOST_ERR_NULL);
+    CHECK(roost_request_header(req, NULL, 3, &s) == ROOST_ERR_NULL);
+    CHECK(roost_request_header_at(NULL, 0, &name, &value) == ROOST_ERR_NULL);
+    CHECK(roost_request_param(NULL, S("name"), &s) == ROOST_ERR_NULL);
+    CHECK(roost_request_peer(NULL, &s, &port) == ROOST_ERR_NULL);
+    CHECK(roost_response_set_status(NULL, 200) == ROOST_ERR_NULL);
+    CHECK(roost_response_set_status(res, 99) == ROOST_ERR_INVALID);
+    CHECK(roost_response_set_status(res, 600) == ROOST_ERR_INVALID);
+    CHECK(roost_response_add_header(NULL, S("X-A"), S("b")) == ROOST_ERR_NULL);
+    CHECK(roost_response_add_header(res, NULL, 3, S("b")) == ROOST_ERR_NULL);
+    CHECK(roost_response_add_header(res, S("Bad Name"), S("v")) == ROOST_ERR_INVALID);
+    CHECK(roost_response_add_header(res, S("X-Split"), S("a\r\nInjected: 1")) == ROOST_ERR_INVALID);
+    CHECK(roost_response_add_header(res, S("X-Nul"), "a\0b", 3) == ROOST_ERR_INVALID);
+    CHECK(roost_response_add_header(res, S("Content-Length"), S("1")) == ROOST_ERR_INVALID);
+    CHECK(roost_response_add_header(res, S("Connection"), S("close")) == ROOST_ERR_INVALID);
+    CHECK(roost_response_set_body(NULL, S("x")) == ROOST_ERR_NULL);
+    CHECK(roost_response_set_body(res, NULL, 5) == ROOST_ERR_NULL);
+    CHECK(roost_response_set_file(NULL, S("/x")) == ROOST_ERR_NULL);
+    CHECK(roost_response_set_file(res, S("/definitely/not/here")) == ROOST_ERR_NOT_FOUND);
+    CHECK(roost_response_set_file(res, data->dir_path, strlen(data->dir_path)) == ROOST_ERR_INVALID);
+    CHECK(roost_server_stop(data->srv) == ROOST_ERR_STATE); /* its own handler */
+
+    CHECK(roost_response_set_status(res, 201) == ROOST_OK);
+    CHECK(roost_response_add_header(res, S("X-Probe"), S("yes\tand tab")) == ROOST_OK);
+    CHECK(roost_response_set_body(res, body, len) == ROOST_OK);
+    return ROOST_HANDLER_DONE;
+#undef APPEND
+#undef VIEW
+}
+
+static int32_t failing(roost_request *req, roost_response *res, void *userdata) {
+    (void)req;
+    (void)userdata;
+    roost_response_set_body(res, S("never sent"));
+    return ROOST_HANDLER_FAILED;
+}
+
+static int32_t reserved(roost_request *req, roost_response *res, void *userdata) {
+    (void)req;
+    (void)res;
+    (void)userdata;
+    return 42;
+}
+
+static int32_t silent(roost_request *req, roost_response *res, void *userdata) {
+    (void)req;
+    (void)res;
+    (void)userdata;
+    return ROOST_HANDLER_DONE;
+}
+
+static int32_t file(roost_request *req, roost_response *res, void *userdata) {
+    (void)req;
+    struct probe_data *data = userdata;
+    if (roost_response_set_file(res, data->file_path, strlen(data->file_path)) != ROOST_OK) {
+        return ROOST_HANDLER_FAILED;
+    }
+    return ROOST_HANDLER_DONE;
+}
+
+/* --- the checks ----------------------------------------------------------------------- */
+
+static void check_plain_functions(void) {
+    CHECK(strlen(roost_version()) > 0);
+    CHECK(strcmp(roost_result_str(ROOST_OK), "ok") == 0);
+    for (int code = ROOST_ERR_NULL; code <= ROOST_ERR_PANIC; code++) {
+        CHECK(strcmp(roost_result_str(code), "unknown result") != 0);
+    }
+    CHECK(strcmp(roost_result_str(-1), "unknown result") == 0);
+    CHECK(strcmp(roost_result_str(1000), "unknown result") == 0);
+
+    roost_options opts;
+    CHECK(roost_options_init(NULL, sizeof opts) == ROOST_ERR_NULL);
+    CHECK(strstr(roost_last_error(), "NULL") != NULL);
+    CHECK(roost_options_init(&opts, sizeof opts - 1) == ROOST_ERR_INVALID);
+    CHECK(roost_options_init(&opts, sizeof opts) == ROOST_OK);
+    CHECK(opts.size == sizeof opts && opts.port == 8080 && opts.max_headers == 100);
+
+    roost_server *srv = NULL;
+    CHECK(roost_server_new(&opts, NULL) == ROOST_ERR_NULL);
+    opts.host = "not an address";
+    opts.host_len = strlen(opts.host);
+    CHECK(roost_server_new(&opts, &srv) == ROOST_ERR_INVALID && srv == NULL);
+    CHECK(strstr(roost_last_error(), "not an IP address") != NULL);
+    roost_options_init(&opts, sizeof opts);
+    opts.header_timeout_ms = 0;
+    CHECK(roost_server_new(&opts, &srv) == ROOST_ERR_INVALID && srv == NULL);
+    CHECK(roost_server_new(NULL, &srv) == ROOST_OK && srv != NULL); /* all defaults */
+    CHECK(roost_server_port(srv) == 0);                              /* not started */
+    CHECK(roost_server_stop(srv) == ROOST_OK);                       /* not running */
+    roost_server_free(srv);
+    roost_server_free(NULL);
+    CHECK(roost_server_port(NULL) == 0);
+    CHECK(roost_server_start(NULL) == ROOST_ERR_NULL);
+    CHECK(roost_server_stop(NULL) == ROOST_ERR_NULL);
+}
+
+static void check_registration(roost_server *srv, struct probe_data *data) {
+    CHECK(roost_server_route(NULL, S("GET"), S("/x"), silent, NULL) == ROOST_ERR_NULL);
+    CHECK(roost_server_route(srv, NULL, 3, S("/x"), silent, NULL) == ROOST_ERR_NULL);
+    CHECK(roost_server_route(srv, S("GET"), NULL, 2, silent, NULL) == ROOST_ERR_NULL);
+    CHECK(roost_server_route(srv, S("GET"), S("/x"), NULL, NULL) == ROOST_ERR_NULL);
+    CHECK(roost_server_route(srv, S("get"), S("/x"), silent, NULL) == ROOST_ERR_INVALID);
+    CHECK(roost_server_route(srv, S(""), S("/x"), silent, NULL) == ROOST_ERR_INVALID);
+    CHECK(roost_server_route(srv, S("GE T"), S("/x"), silent, NULL) == ROOST_ERR_INVALID);
+    CHECK(roost_server_route(srv, S("GET"), S("no-slash"), silent, NULL) == ROOST_ERR_INVALID);
+    CHECK(roost_server_route(srv, S("GET"), S("/a/*/b"), silent, NULL) == ROOST_ERR_INVALID);
+    CHECK(strstr(roost_last_error(), "pattern") != NULL);
+
+    CHECK(roost_server_route(srv, S("POST"), S("/probe/{name}"), probe, data) == ROOST_OK);
+    CHECK(roost_server_route(srv, S("GET"), S("/failing"), failing, NULL) == ROOST_OK);
+    CHECK(roost_server_route(srv, S("GET"), S("/reserved"), reserved, NULL) == ROOST_OK);
+    CHECK(roost_server_route(srv, S("GET"), S("/silent"), silent, NULL) == ROOST_OK);
+    CHECK(roost_server_route(srv, S("GET"), S("/file"), file, data) == ROOST_OK);
+
+    CHECK(roost_server_static(NULL, S("/static"), S("/tmp")) == ROOST_ERR_NULL);
+    CHECK(roost_server_static(srv, NULL, 1, S("/tmp")) == ROOST_ERR_NULL);
+    CHECK(roost_server_static(srv, S("/static"), S("/definitely/not/here")) == ROOST_ERR_IO);
+    CHECK(roost_server_static(srv, S("no-slash"), data->dir_path, strlen(data->dir_path)) ==
+          ROOST_ERR_INVALID);
+    CHECK(roost_server_static(srv, S("/static"), data->dir_path, strlen(data->dir_path)) ==
+          ROOST_OK);
+}
+
+static void check_http(uint16_t port) {
+    char request[512];
+    snprintf(request, sizeof request,
+             "POST /probe/b%%6Fb?q=a+b%%21&flag HTTP/1.1\r\nHost: test\r\nX-Test: 1\r\n"
+             "Content-Length: 7\r\nConnection: close\r\n\r\npayload");
+    CHECK(http(port, request, reply, sizeof reply) > 0);
+    const char *r = reply;
+    CHECK(strncmp(r, "HTTP/1.1 201 Created\r\n", 22) == 0);
+    CHECK(strstr(r, "\r\nX-Probe: yes\tand tab\r\n") != NULL);
+    CHECK(strstr(r, "method=POST\n") != NULL);
+    CHECK(strstr(r, "path=/probe/bob\n") != NULL);
+    CHECK(strstr(r, "target=/probe/b%6Fb?q=a+b%21&flag\n") != NULL);
+    CHECK(strstr(r, "query=q=a+b%21&flag\n") != NULL);
+    CHECK(strstr(r, "q=a b!\n") != NULL);
+    CHECK(strstr(r, "x-test=1\n") != NULL);
+    CHECK(strstr(r, "header 0: Host: test\n") != NULL);
+    CHECK(strstr(r, "header 1: X-Test: 1\n") != NULL);
+    CHECK(strstr(r, "name=bob\n") != NULL);
+    CHECK(strstr(r, "body=payload\n") != NULL);
+    CHECK(strstr(r, "peer=127.0.0.1\n") != NULL);
+
+    r = get(port, "GET", "/failing", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 500 ", 13) == 0 && strstr(r, "never sent") == NULL);
+    r = get(port, "GET", "/reserved", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 500 ", 13) == 0);
+    r = get(port, "GET", "/silent", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0 &&
+          strstr(r, "\r\nContent-Length: 0\r\n") != NULL);
+    r = get(port, "HEAD", "/silent", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    r = get(port, "DELETE", "/silent", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 405 ", 13) == 0 &&
+          strstr(r, "\r\nAllow: GET, HEAD, OPTIONS\r\n") != NULL);
+    r = get(port, "OPTIONS", "/silent", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 204 ", 13) == 0);
+    r = get(port, "GET", "/file", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0 &&
+          strstr(r, "\r\nContent-Type: text/plain; charset=utf-8\r\n") != NULL &&
+          strstr(r, "\r\n\r\nfrom a file\n") != NULL);
+    r = get(port, "GET", "/static/hello.txt", "");
+    CHECK(r && strstr(r, "\r\n\r\nfrom a file\n") != NULL);
+    r = get(port, "GET", "/static", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 301 ", 13) == 0 && strstr(r, "\r\nLocation: /static/\r\n"));
+    r = get(port, "GET", "/nothing-here", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 404 ", 13) == 0);
+}
+
+int main(void) {
+    check_plain_functions();
+
+    char dir[] = "/tmp/roost-abi-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char file_path[64];
+    snprintf(file_path, sizeof file_path, "%s/hello.txt", dir);
+    FILE *f = fopen(file_path, "w");
+    CHECK(f != NULL);
+    fputs("from a file\n", f);
+    fclose(f);
+
+    roost_options opts;
+    roost_options_init(&opts, sizeof opts);
+    opts.port = 0;
+    opts.threads = 2;
+    roost_server *srv;
+    CHECK(roost_server_new(&opts, &srv) == ROOST_OK);
+    struct probe_data data = {srv, file_path, dir};
+    check_registration(srv, &data);
+
+    CHECK(roost_server_start(srv) == ROOST_OK);
+    uint16_t port = roost_server_port(srv);
+    CHECK(port != 0);
+    CHECK(roost_server_start(srv) == ROOST_ERR_STATE); /* start twice */
+    CHECK(roost_server_route(srv, S("GET"), S("/late"), silent, NULL) == ROOST_ERR_STATE);
+    CHECK(roost_server_static(srv, S("/late"), S("/tmp")) == ROOST_ERR_STATE);
+    check_http(port);
+
+    /* A port already in use. */
+    roost_options busy;
+    roost_options_init(&busy, sizeof busy);
+    busy.port = port;
+    roost_server *second;
+    CHECK(roost_server_new(&busy, &second) == ROOST_OK);
+    CHECK(roost_server_start(second) == ROOST_ERR_ADDRESS);
+    CHECK(strstr(roost_last_error(), "address in use") != NULL);
+    roost_server_free(second);
+
+    CHECK(roost_server_stop(srv) == ROOST_OK);
+    CHECK(roost_server_stop(srv) == ROOST_OK); /* stop twice */
+    CHECK(roost_server_port(srv) == 0);
+    CHECK(get(port, "GET", "/silent", "") == NULL); /* refused */
+
+    /* A stopped server starts again; then it is freed without a stop. */
+    CHECK(roost_server_start(srv) == ROOST_OK);
+    const char *r = get(roost_server_port(srv), "GET", "/silent", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    roost_server_free(srv);
+
+    unlink(file_path);
+    rmdir(dir);
+    int failed = atomic_load(&failures);
+    if (failed) {
+        fprintf(stderr, "test_abi: %d check(s) failed\n", failed);
+        return 1;
+    }
+    printf("test_abi: all checks passed\n");
+    return 0;
+}

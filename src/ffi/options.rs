@@ -1,0 +1,164 @@
+//! Server options: a plain struct the caller fills, versioned by its size.
+
+use std::ffi::c_char;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use super::result::{fail, roost_result, ROOST_ERR_INVALID, ROOST_ERR_NULL, ROOST_OK};
+use super::strings::bytes_arg;
+use crate::server::Config;
+
+/// How a server is set up. Always start from `roost_options_init`, which sets `size` and
+/// every default, then change the fields you need:
+///
+/// ```c
+/// roost_options opts;
+/// roost_options_init(&opts, sizeof opts);
+/// opts.port = 0;
+/// ```
+///
+/// Fields are only ever added at the end; `size` tells the library which ones the caller
+/// knows, so a program built against an older header keeps working with a newer library.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roost_options {
+    /// `sizeof(roost_options)` as the caller compiled it. Set by `roost_options_init`.
+    pub size: usize,
+    /// IP address to listen on, IPv4 or IPv6 ("127.0.0.1", "::1", "0.0.0.0", "::"), or
+    /// "localhost"; `host_len` bytes, no NUL needed. Default "127.0.0.1".
+    pub host: *const c_char,
+    pub host_len: usize,
+    /// TCP port; 0 picks a free one (see `roost_server_port`). Default 8080.
+    pub port: u16,
+    /// Worker threads; 0 means one per CPU. Default 0.
+    pub threads: u32,
+    /// Open connections allowed at once; the one past it is closed. 0: no limit but the
+    /// descriptor limit. Default 0.
+    pub max_connections: u32,
+    /// Request line plus header fields, in bytes; past it: 431. Default 16384.
+    pub max_head_bytes: u32,
+    /// Request target, in bytes; past it: 414. Default 8192.
+    pub max_uri_bytes: u32,
+    /// Header field lines; past it: 431. At most 512. Default 100.
+    pub max_headers: u32,
+    /// Request content after de-chunking, in bytes; past it: 413. Default 16 MiB.
+    pub max_body_bytes: u64,
+    /// Time for a whole request head (and a new connection's first byte); past it: 408.
+    /// Default 10000.
+    pub header_timeout_ms: u32,
+    /// Idle time allowed between requests on a connection. Default 5000.
+    pub keepalive_timeout_ms: u32,
+    /// Time without progress while reading request content; past it: 408. Default 10000.
+    pub body_timeout_ms: u32,
+    /// Time without progress while sending (the client stopped reading). Default 10000.
+    pub write_timeout_ms: u32,
+    /// How long `roost_server_stop` waits for responses in flight. Default 10000.
+    pub shutdown_timeout_ms: u32,
+}
+
+const DEFAULT_HOST: &[u8] = b"127.0.0.1";
+
+/// Fills `opts` with the defaults; `size` must be `sizeof *opts`.
+///
+/// Returns `ROOST_ERR_NULL` if `opts` is NULL, `ROOST_ERR_INVALID` if `size` is not a
+/// size this library knows (a header newer than the library, say).
+///
+/// # Safety
+/// `opts` must be NULL or point to `size` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn roost_options_init(opts: *mut roost_options, size: usize) -> roost_result {
+    guard!(super::result::ROOST_ERR_PANIC, {
+        if opts.is_null() {
+            return fail(ROOST_ERR_NULL, "roost_options_init: opts is NULL");
+        }
+        if size != std::mem::size_of::<roost_options>() {
+            return fail(
+                ROOST_ERR_INVALID,
+                "roost_options_init: size is not sizeof(roost_options) of this library",
+            );
+        }
+        let config = Config::default();
+        let t = &config.timeouts;
+        let l = &config.limits;
+        let defaults = roost_options {
+            size,
+            host: DEFAULT_HOST.as_ptr().cast(),
+            host_len: DEFAULT_HOST.len(),
+            port: 8080,
+            threads: 0,
+            max_connections: 0,
+            max_head_bytes: l.max_head as u32,
+            max_uri_bytes: l.max_uri as u32,
+            max_headers: l.max_headers as u32,
+            max_body_bytes: l.max_body,
+            header_timeout_ms: t.header.as_millis() as u32,
+            keepalive_timeout_ms: t.keep_alive.as_millis() as u32,
+            body_timeout_ms: t.body.as_millis() as u32,
+            write_timeout_ms: t.write.as_millis() as u32,
+            shutdown_timeout_ms: t.shutdown.as_millis() as u32,
+        };
+        // SAFETY: `opts` is non-NULL and, per the contract, points to a writable
+        // roost_options of the size just checked.
+        unsafe { opts.write(defaults) };
+        ROOST_OK
+    })
+}
+
+/// Turns options into a server config, or an error message.
+///
+/// # Safety
+/// `opts.host` must point to `opts.host_len` readable bytes.
+pub unsafe fn to_config(opts: &roost_options) -> Result<Config, String> {
+    if opts.size < std::mem::size_of::<roost_options>() {
+        return Err(
+            "options: size is smaller than any roost_options (use roost_options_init)".into(),
+        );
+    }
+    // SAFETY: the caller guarantees host/host_len describe readable bytes.
+    let host = unsafe { bytes_arg(opts.host, opts.host_len) }.ok_or("options: host is NULL")?;
+    let host = std::str::from_utf8(host).map_err(|_| "options: host is not UTF-8")?;
+    let ip: IpAddr = match host {
+        "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        _ => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| format!("options: host {host:?} is not an IP address"))?,
+    };
+    let ms = |name: &str, value: u32| {
+        if value == 0 {
+            Err(format!("options: {name} must be at least 1 ms"))
+        } else {
+            Ok(Duration::from_millis(u64::from(value)))
+        }
+    };
+    let positive = |name: &str, value: u64| {
+        if value == 0 {
+            Err(format!("options: {name} must be at least 1"))
+        } else {
+            Ok(value)
+        }
+    };
+    let mut config = Config {
+        bind: SocketAddr::new(ip, opts.port),
+        threads: opts.threads as usize,
+        max_connections: opts.max_connections as usize,
+        ..Config::default()
+    };
+    config.limits.max_head = positive("max_head_bytes", opts.max_head_bytes.into())? as usize;
+    config.limits.max_uri = positive("max_uri_bytes", opts.max_uri_bytes.into())? as usize;
+    config.limits.max_headers = positive("max_headers", opts.max_headers.into())? as usize;
+    if config.limits.max_headers > crate::Limits::HEADERS_CEILING {
+        return Err(format!(
+            "options: max_headers must be at most {}",
+            crate::Limits::HEADERS_CEILING
+        ));
+    }
+    config.limits.max_body = opts.max_body_bytes;
+    config.timeouts.header = ms("header_timeout_ms", opts.header_timeout_ms)?;
+    config.timeouts.keep_alive = ms("keepalive_timeout_ms", opts.keepalive_timeout_ms)?;
+    config.timeouts.body = ms("body_timeout_ms", opts.body_timeout_ms)?;
+    config.timeouts.write = ms("write_timeout_ms", opts.write_timeout_ms)?;
+    config.timeouts.shutdown = ms("shutdown_timeout_ms", opts.shutdown_timeout_ms)?;
+    Ok(config)
+}

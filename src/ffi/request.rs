@@ -1,0 +1,323 @@
+//! The request as a C handler sees it.
+
+use std::cell::{OnceCell, RefCell};
+use std::ffi::c_char;
+
+use super::result::*;
+use super::strings::{bytes_arg, roost_str};
+use crate::http::query::query_value;
+use crate::http::Request;
+use crate::router::Matched;
+
+/// The request being handled. Lent to a handler for the duration of its call: it, and
+/// every view obtained from it, is invalid once the handler returns.
+pub struct roost_request {
+    req: *const Request<'static>,
+    route: *const Matched<'static>,
+    /// Values decoded for the handler, kept until it returns. Boxed so that a view stays
+    /// valid when more are added.
+    scratch: RefCell<Vec<Box<[u8]>>>,
+    path: OnceCell<Box<[u8]>>,
+}
+
+impl roost_request {
+    /// Wraps a request for one handler call. The lifetimes are erased: the value must not
+    /// outlive `req` and `route`, which the handler contract ensures.
+    pub fn new(req: &Request<'_>, route: &Matched<'_>) -> roost_request {
+        roost_request {
+            req: (req as *const Request<'_>).cast(),
+            route: (route as *const Matched<'_>).cast(),
+            scratch: RefCell::new(Vec::new()),
+            path: OnceCell::new(),
+        }
+    }
+
+    fn request(&self) -> &Request<'_> {
+        // SAFETY: set from a live reference in `new`; a roost_request exists only during
+        // the handler call that the reference outlives.
+        unsafe { &*self.req }
+    }
+
+    fn route(&self) -> &Matched<'_> {
+        // SAFETY: as for `request`.
+        unsafe { &*self.route }
+    }
+
+    /// Keeps `bytes` until the handler returns and gives a view of them.
+    fn keep(&self, bytes: Vec<u8>) -> roost_str {
+        let boxed = bytes.into_boxed_slice();
+        let view = roost_str::of(&boxed);
+        self.scratch.borrow_mut().push(boxed);
+        view
+    }
+}
+
+/// Borrows the request behind a handle.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+unsafe fn request_arg<'a>(req: *const roost_request) -> Option<&'a roost_request> {
+    // SAFETY: per the contract, NULL or a live handle.
+    unsafe { req.as_ref() }
+}
+
+/// Writes `value` to `out` (if `out` is not NULL) and returns ROOST_OK, or
+/// ROOST_ERR_NOT_FOUND for `None`.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+unsafe fn found(value: Option<roost_str>, out: *mut roost_str, what: &str) -> roost_result {
+    match value {
+        Some(view) => {
+            if !out.is_null() {
+                // SAFETY: non-NULL and writable, per the contract.
+                unsafe { out.write(view) };
+            }
+            ROOST_OK
+        }
+        None => fail(ROOST_ERR_NOT_FOUND, what),
+    }
+}
+
+/// The method, e.g. "GET". `{NULL, 0}` if `req` is NULL.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_method(req: *const roost_request) -> roost_str {
+    guard!(roost_str::NONE, {
+        // SAFETY: per the contract.
+        match unsafe { request_arg(req) } {
+            Some(r) => roost_str::of(r.request().method().as_bytes()),
+            None => roost_str::NONE,
+        }
+    })
+}
+
+/// The path, percent-decoded and normalized (dot segments resolved, repeated slashes
+/// merged): "/hello/bob" for "/hello/./b%6Fb". `{NULL, 0}` if `req` is NULL.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_path(req: *const roost_request) -> roost_str {
+    guard!(roost_str::NONE, {
+        // SAFETY: per the contract.
+        match unsafe { request_arg(req) } {
+            Some(r) => roost_str::of(r.path.get_or_init(|| r.route().path().into_boxed_slice())),
+            None => roost_str::NONE,
+        }
+    })
+}
+
+/// The request target exactly as received, e.g. "/hello/b%6Fb?x=1".
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_target(req: *const roost_request) -> roost_str {
+    guard!(roost_str::NONE, {
+        // SAFETY: per the contract.
+        match unsafe { request_arg(req) } {
+            Some(r) => roost_str::of(r.request().raw_target().as_bytes()),
+            None => roost_str::NONE,
+        }
+    })
+}
+
+/// The raw query, after `?` and still encoded ("a=1&b=two+words"); `{NULL, 0}` when the
+/// target has no `?`.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_query(req: *const roost_request) -> roost_str {
+    guard!(roost_str::NONE, {
+        // SAFETY: per the contract.
+        match unsafe { request_arg(req) }.and_then(|r| r.request().query()) {
+            Some(q) => roost_str::of(q.as_bytes()),
+            None => roost_str::NONE,
+        }
+    })
+}
+
+/// The decoded value of query parameter `name` (the first one if repeated; `+` is a
+/// space, `%XX` decoded) in `*out`. A parameter without `=` has an empty value.
+/// `ROOST_ERR_NOT_FOUND` when absent.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler; `name` must point to
+/// `name_len` readable bytes; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_query_param(
+    req: *const roost_request,
+    name: *const c_char,
+    name_len: usize,
+    out: *mut roost_str,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let (Some(r), Some(name)) = (unsafe { request_arg(req) }, unsafe {
+            bytes_arg(name, name_len)
+        }) else {
+            return fail(
+                ROOST_ERR_NULL,
+                "roost_request_query_param: req or name is NULL",
+            );
+        };
+        let value = r
+            .request()
+            .query()
+            .and_then(|q| query_value(q, name))
+            .map(|v| r.keep(v.into_owned()));
+        // SAFETY: `out` is NULL or writable, per the contract.
+        unsafe { found(value, out, "roost_request_query_param: no such parameter") }
+    })
+}
+
+/// The value of the first header field named `name` (case-insensitive) in `*out`.
+/// `ROOST_ERR_NOT_FOUND` when absent.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler; `name` must point to
+/// `name_len` readable bytes; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_header(
+    req: *const roost_request,
+    name: *const c_char,
+    name_len: usize,
+    out: *mut roost_str,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let (Some(r), Some(name)) = (unsafe { request_arg(req) }, unsafe {
+            bytes_arg(name, name_len)
+        }) else {
+            return fail(ROOST_ERR_NULL, "roost_request_header: req or name is NULL");
+        };
+        let value = r
+            .request()
+            .headers()
+            .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|(_, v)| roost_str::of(v));
+        // SAFETY: `out` is NULL or writable, per the contract.
+        unsafe { found(value, out, "roost_request_header: no such header") }
+    })
+}
+
+/// How many header field lines the request has.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_header_count(req: *const roost_request) -> usize {
+    guard!(0, {
+        // SAFETY: per the contract.
+        unsafe { request_arg(req) }.map_or(0, |r| r.request().headers().count())
+    })
+}
+
+/// The header field line at `index` (0-based, in arrival order): its name in `*name` and
+/// value in `*value` (either may be NULL). `ROOST_ERR_NOT_FOUND` past the last one.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler; `name` and `value`
+/// must each be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_header_at(
+    req: *const roost_request,
+    index: usize,
+    name: *mut roost_str,
+    value: *mut roost_str,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let Some(r) = (unsafe { request_arg(req) }) else {
+            return fail(ROOST_ERR_NULL, "roost_request_header_at: req is NULL");
+        };
+        let Some((n, v)) = r.request().headers().nth(index) else {
+            return fail(
+                ROOST_ERR_NOT_FOUND,
+                "roost_request_header_at: index past the last header",
+            );
+        };
+        // SAFETY: each out-pointer is NULL or writable, per the contract.
+        unsafe {
+            let _ = found(Some(roost_str::of(n.as_bytes())), name, "");
+            found(Some(roost_str::of(v)), value, "")
+        }
+    })
+}
+
+/// The decoded value of path parameter `name` (from `{name}` in the route's pattern, or
+/// "*" for what a trailing wildcard matched) in `*out`. `ROOST_ERR_NOT_FOUND` when the
+/// pattern has no such parameter.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler; `name` must point to
+/// `name_len` readable bytes; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_param(
+    req: *const roost_request,
+    name: *const c_char,
+    name_len: usize,
+    out: *mut roost_str,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let (Some(r), Some(name)) = (unsafe { request_arg(req) }, unsafe {
+            bytes_arg(name, name_len)
+        }) else {
+            return fail(ROOST_ERR_NULL, "roost_request_param: req or name is NULL");
+        };
+        let value = std::str::from_utf8(name)
+            .ok()
+            .and_then(|name| r.route().param(name))
+            .map(roost_str::of);
+        // SAFETY: `out` is NULL or writable, per the contract.
+        unsafe { found(value, out, "roost_request_param: no such parameter") }
+    })
+}
+
+/// The request content, de-chunked; `{ptr, 0}` when there is none. May contain NUL bytes.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_body(req: *const roost_request) -> roost_str {
+    guard!(roost_str::NONE, {
+        // SAFETY: per the contract.
+        match unsafe { request_arg(req) } {
+            Some(r) => roost_str::of(r.request().body()),
+            None => roost_str::NONE,
+        }
+    })
+}
+
+/// The client's address: its IP as text ("127.0.0.1", "::1") in `*addr` and its port in
+/// `*port` (either may be NULL).
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler; `addr` and `port` must
+/// each be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_peer(
+    req: *const roost_request,
+    addr: *mut roost_str,
+    port: *mut u16,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let Some(r) = (unsafe { request_arg(req) }) else {
+            return fail(ROOST_ERR_NULL, "roost_request_peer: req is NULL");
+        };
+        let peer = r.request().peer();
+        if !port.is_null() {
+            // SAFETY: non-NULL and writable, per the contract.
+            unsafe { port.write(peer.port()) };
+        }
+        let text = r.keep(peer.ip().to_string().into_bytes());
+        // SAFETY: `addr` is NULL or writable, per the contract.
+        unsafe { found(Some(text), addr, "") }
+    })
+}

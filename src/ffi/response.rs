@@ -1,0 +1,184 @@
+//! The response as a C handler fills it.
+
+use std::ffi::{c_char, OsStr};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use super::result::*;
+use super::strings::bytes_arg;
+use crate::files::{open_regular, send_file};
+use crate::http::{Response, ResponseError};
+
+/// The response being built. Lent to a handler for the duration of its call. It starts as
+/// `200 OK` with no fields and an empty body; roost adds `Date`, `Server`,
+/// `Content-Length` and `Connection` itself.
+pub struct roost_response {
+    res: *mut Response,
+}
+
+impl roost_response {
+    pub fn new(res: &mut Response) -> roost_response {
+        roost_response { res }
+    }
+}
+
+/// Borrows the response behind a handle.
+///
+/// # Safety
+/// `res` must be NULL or the handle passed to the running handler.
+unsafe fn response_arg<'a>(
+    res: *mut roost_response,
+    func: &str,
+) -> Result<&'a mut Response, roost_result> {
+    // SAFETY: per the contract, `res` is NULL or a live handle.
+    match unsafe { res.as_mut() } {
+        // SAFETY: a live handle's `res` points to the Response being built for the
+        // running handler call, which nothing else touches meanwhile.
+        Some(r) => Ok(unsafe { &mut *r.res }),
+        None => Err(fail(ROOST_ERR_NULL, &format!("{func}: res is NULL"))),
+    }
+}
+
+fn invalid(func: &str, err: ResponseError) -> roost_result {
+    fail(ROOST_ERR_INVALID, &format!("{func}: {err}"))
+}
+
+/// Sets the status code: 200 to 599. `ROOST_ERR_INVALID` otherwise (the status is kept).
+///
+/// # Safety
+/// `res` must be NULL or the handle passed to the running handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_set_status(
+    res: *mut roost_response,
+    status: u16,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let res = match unsafe { response_arg(res, "roost_response_set_status") } {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        match res.set_status(status) {
+            Ok(()) => ROOST_OK,
+            Err(e) => invalid("roost_response_set_status", e),
+        }
+    })
+}
+
+/// Adds a header field. The name must be a token (letters, digits, `!#$%&'*+-.^_`|~`),
+/// the value must not hold CR, LF, NUL or other control bytes (tab is fine), and the
+/// fields roost writes itself (Content-Length, Transfer-Encoding, Connection, Keep-Alive,
+/// Upgrade, Date, Server) are refused: `ROOST_ERR_INVALID`, nothing added.
+///
+/// # Safety
+/// `res` must be NULL or the handle passed to the running handler; `name` and `value`
+/// must point to `name_len` and `value_len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_add_header(
+    res: *mut roost_response,
+    name: *const c_char,
+    name_len: usize,
+    value: *const c_char,
+    value_len: usize,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let res = match unsafe { response_arg(res, "roost_response_add_header") } {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        // SAFETY: per the contract, both pairs describe readable bytes.
+        let (Some(name), Some(value)) = (unsafe { bytes_arg(name, name_len) }, unsafe {
+            bytes_arg(value, value_len)
+        }) else {
+            return fail(
+                ROOST_ERR_NULL,
+                "roost_response_add_header: name or value is NULL",
+            );
+        };
+        let Ok(name) = std::str::from_utf8(name) else {
+            return invalid(
+                "roost_response_add_header",
+                ResponseError::InvalidHeaderName,
+            );
+        };
+        match res.add_header(name, value) {
+            Ok(()) => ROOST_OK,
+            Err(e) => invalid("roost_response_add_header", e),
+        }
+    })
+}
+
+/// Sets the body to a copy of `len` bytes at `data` (NULL with 0 for an empty body),
+/// replacing any body or file set before.
+///
+/// # Safety
+/// `res` must be NULL or the handle passed to the running handler; `data` must point to
+/// `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_set_body(
+    res: *mut roost_response,
+    data: *const c_char,
+    len: usize,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let res = match unsafe { response_arg(res, "roost_response_set_body") } {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        // SAFETY: per the contract, `data` describes `len` readable bytes.
+        let Some(data) = (unsafe { bytes_arg(data, len) }) else {
+            return fail(ROOST_ERR_NULL, "roost_response_set_body: data is NULL");
+        };
+        res.set_body(data);
+        ROOST_OK
+    })
+}
+
+/// Sends the regular file at `path` as the body, the way a static mount sends files:
+/// with sendfile(2), and a Content-Type from its extension unless one was added. The
+/// path is the host's choice and is not confined to any mount. On error nothing changes:
+/// `ROOST_ERR_NOT_FOUND` if it does not exist, `ROOST_ERR_INVALID` if it is not a regular
+/// file, `ROOST_ERR_IO` if it cannot be opened.
+///
+/// # Safety
+/// `res` must be NULL or the handle passed to the running handler; `path` must point to
+/// `path_len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_set_file(
+    res: *mut roost_response,
+    path: *const c_char,
+    path_len: usize,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let res = match unsafe { response_arg(res, "roost_response_set_file") } {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        // SAFETY: per the contract, `path` describes `path_len` readable bytes.
+        let Some(path) = (unsafe { bytes_arg(path, path_len) }) else {
+            return fail(ROOST_ERR_NULL, "roost_response_set_file: path is NULL");
+        };
+        let path = Path::new(OsStr::from_bytes(path));
+        match open_regular(path) {
+            Ok((file, len)) => {
+                send_file(file, len, path.as_os_str().as_bytes(), res);
+                ROOST_OK
+            }
+            Err(e) => {
+                let code = match e.kind() {
+                    io::ErrorKind::NotFound => ROOST_ERR_NOT_FOUND,
+                    io::ErrorKind::InvalidInput => ROOST_ERR_INVALID,
+                    _ => ROOST_ERR_IO,
+                };
+                fail(
+                    code,
+                    &format!("roost_response_set_file: {}: {e}", path.display()),
+                )
+            }
+        }
+    })
+}

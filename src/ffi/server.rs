@@ -1,0 +1,361 @@
+//! The server handle: create, register routes and mounts, start, stop, free.
+
+use std::ffi::{c_char, c_void, OsStr};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::handler::{roost_handler, CHandler};
+use super::options::{roost_options, roost_options_init, to_config};
+use super::result::*;
+use super::strings::bytes_arg;
+use crate::router::Router;
+use crate::server::{Config, Server};
+use crate::StaticFiles;
+
+/// An HTTP server: its options, its routes and mounts, and, once started, its threads.
+/// Create it with `roost_server_new`, free it with `roost_server_free`.
+pub struct roost_server {
+    state: Mutex<State>,
+    /// The port while running, 0 otherwise; read without the lock, so that a handler can
+    /// ask for it while another thread stops the server.
+    port: AtomicU16,
+}
+
+struct State {
+    config: Config,
+    router: Arc<Router>,
+    running: Option<Server>,
+}
+
+impl roost_server {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Borrows the server behind a handle, or fails with ROOST_ERR_NULL.
+///
+/// # Safety
+/// `srv` must be NULL or a live handle from `roost_server_new`.
+unsafe fn server_arg<'a>(
+    srv: *const roost_server,
+    func: &str,
+) -> Result<&'a roost_server, roost_result> {
+    // SAFETY: the caller guarantees `srv` is NULL or a live handle.
+    unsafe { srv.as_ref() }.ok_or_else(|| fail(ROOST_ERR_NULL, &format!("{func}: srv is NULL")))
+}
+
+/// Creates a server from `opts` (NULL means all defaults) and stores it in `*out`.
+/// Nothing is bound until `roost_server_start`.
+///
+/// Returns `ROOST_ERR_NULL` if `out` is NULL, `ROOST_ERR_INVALID` for a bad option (see
+/// `roost_last_error`). `*out` is written only on success.
+///
+/// # Safety
+/// `opts` must be NULL or point to a `roost_options` set up by `roost_options_init`
+/// whose `host` points to `host_len` readable bytes; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn roost_server_new(
+    opts: *const roost_options,
+    out: *mut *mut roost_server,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        if out.is_null() {
+            return fail(ROOST_ERR_NULL, "roost_server_new: out is NULL");
+        }
+        let mut defaults = std::mem::MaybeUninit::<roost_options>::uninit();
+        let opts = if opts.is_null() {
+            // SAFETY: `defaults` is writable and exactly sizeof(roost_options).
+            unsafe {
+                roost_options_init(defaults.as_mut_ptr(), std::mem::size_of::<roost_options>())
+            };
+            // SAFETY: roost_options_init filled every field of `defaults`.
+            unsafe { defaults.assume_init_ref() }
+        } else {
+            // SAFETY: the caller passes a valid roost_options.
+            unsafe { &*opts }
+        };
+        // SAFETY: `opts.host` describes `host_len` readable bytes, per the contract.
+        let config = match unsafe { to_config(opts) } {
+            Ok(config) => config,
+            Err(message) => return fail(ROOST_ERR_INVALID, &message),
+        };
+        let server = Box::new(roost_server {
+            state: Mutex::new(State {
+                config,
+                router: Arc::new(Router::new()),
+                running: None,
+            }),
+            port: AtomicU16::new(0),
+        });
+        // SAFETY: `out` is non-NULL and writable, per the contract.
+        unsafe { out.write(Box::into_raw(server)) };
+        ROOST_OK
+    })
+}
+
+/// Routes requests with `method` (an uppercase token such as "GET"; methods are
+/// case-sensitive) and a path matching `pattern` to `handler`, which is called with
+/// `userdata`. See `roost_handler` for the handler's contract.
+///
+/// Patterns: literal segments, `{name}` parameters (one segment each), and a last segment
+/// `*` that takes the rest of the path (zero or more segments): "/hello/{name}", or
+/// "/files/" followed by "*". The most specific match wins (literal over parameter over
+/// wildcard, position by position), then registration order. A GET route also answers
+/// HEAD.
+///
+/// Routes can be registered only while the server is not running: during a run this
+/// returns `ROOST_ERR_STATE`. `ROOST_ERR_INVALID` for a bad method or pattern,
+/// `ROOST_ERR_NULL` for NULL `srv`, `method`, `pattern` or `handler`.
+///
+/// # Safety
+/// `srv` must be NULL or a live handle; `method` and `pattern` must point to `method_len`
+/// and `pattern_len` readable bytes; `userdata` must be usable from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn roost_server_route(
+    srv: *mut roost_server,
+    method: *const c_char,
+    method_len: usize,
+    pattern: *const c_char,
+    pattern_len: usize,
+    handler: roost_handler,
+    userdata: *mut c_void,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: `srv` is NULL or a live handle, per the contract.
+        let server = match unsafe { server_arg(srv, "roost_server_route") } {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        // SAFETY: the caller passes (pointer, length) pairs describing readable bytes.
+        let (method, pattern) = unsafe {
+            (
+                bytes_arg(method, method_len),
+                bytes_arg(pattern, pattern_len),
+            )
+        };
+        let (Some(method), Some(pattern), Some(handler)) = (method, pattern, handler) else {
+            return fail(
+                ROOST_ERR_NULL,
+                "roost_server_route: method, pattern or handler is NULL",
+            );
+        };
+        let (Ok(method), Ok(pattern)) = (std::str::from_utf8(method), std::str::from_utf8(pattern))
+        else {
+            return fail(
+                ROOST_ERR_INVALID,
+                "roost_server_route: method or pattern is not UTF-8",
+            );
+        };
+        let mut state = server.lock();
+        let Some(router) = routable(&mut state, "roost_server_route") else {
+            return ROOST_ERR_STATE;
+        };
+        let handler = Arc::new(CHandler::new(handler, userdata));
+        match router.route(method, pattern, handler) {
+            Ok(()) => ROOST_OK,
+            Err(e) => fail(ROOST_ERR_INVALID, &format!("roost_server_route: {e}")),
+        }
+    })
+}
+
+/// Serves the files under directory `dir` at URL `prefix` ("/" for the whole site,
+/// "/static" for /static/...): GET and HEAD, index.html for directories, no way out of
+/// the directory. Routes are tried first; a path no route matches falls to the mount with
+/// the longest matching prefix.
+///
+/// Only while the server is not running (else `ROOST_ERR_STATE`). `ROOST_ERR_IO` if `dir`
+/// cannot be opened as a directory, `ROOST_ERR_INVALID` for a bad prefix.
+///
+/// # Safety
+/// `srv` must be NULL or a live handle; `prefix` and `dir` must point to `prefix_len` and
+/// `dir_len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn roost_server_static(
+    srv: *mut roost_server,
+    prefix: *const c_char,
+    prefix_len: usize,
+    dir: *const c_char,
+    dir_len: usize,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: `srv` is NULL or a live handle, per the contract.
+        let server = match unsafe { server_arg(srv, "roost_server_static") } {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        // SAFETY: the caller passes (pointer, length) pairs describing readable bytes.
+        let (prefix, dir) = unsafe { (bytes_arg(prefix, prefix_len), bytes_arg(dir, dir_len)) };
+        let (Some(prefix), Some(dir)) = (prefix, dir) else {
+            return fail(ROOST_ERR_NULL, "roost_server_static: prefix or dir is NULL");
+        };
+        let Ok(prefix) = std::str::from_utf8(prefix) else {
+            return fail(
+                ROOST_ERR_INVALID,
+                "roost_server_static: prefix is not UTF-8",
+            );
+        };
+        let files = match StaticFiles::new(OsStr::from_bytes(dir)) {
+            Ok(files) => files,
+            Err(e) => return fail(ROOST_ERR_IO, &format!("roost_server_static: {e}")),
+        };
+        let mut state = server.lock();
+        let Some(router) = routable(&mut state, "roost_server_static") else {
+            return ROOST_ERR_STATE;
+        };
+        match router.mount(prefix, files) {
+            Ok(()) => ROOST_OK,
+            Err(e) => fail(ROOST_ERR_INVALID, &format!("roost_server_static: {e}")),
+        }
+    })
+}
+
+/// The router, if routes may be added now (the server is not running).
+fn routable<'s>(state: &'s mut State, func: &str) -> Option<&'s mut Router> {
+    if state.running.is_some() {
+        set_last_error(&format!(
+            "{func}: the server is running; register before start"
+        ));
+        return None;
+    }
+    let router = Arc::get_mut(&mut state.router);
+    if router.is_none() {
+        set_last_error(&format!("{func}: the server is still in use"));
+    }
+    router
+}
+
+/// Binds and starts serving on the server's own threads; returns once listening, so a
+/// connection made after this returns is served.
+///
+/// `ROOST_ERR_ADDRESS` when the address cannot be bound (`roost_last_error` says why, e.g.
+/// "bind 127.0.0.1:8080: address in use"), `ROOST_ERR_STATE` if it is already running.
+/// A stopped server can be started again.
+///
+/// # Safety
+/// `srv` must be NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn roost_server_start(srv: *mut roost_server) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: `srv` is NULL or a live handle, per the contract.
+        let server = match unsafe { server_arg(srv, "roost_server_start") } {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        let mut state = server.lock();
+        if state.running.is_some() {
+            return fail(ROOST_ERR_STATE, "roost_server_start: already running");
+        }
+        let handler = state.router.clone();
+        match Server::start(state.config.clone(), handler) {
+            Ok(running) => {
+                server
+                    .port
+                    .store(running.local_addr().port(), Ordering::Release);
+                state.running = Some(running);
+                ROOST_OK
+            }
+            Err(e) => {
+                let code = match e.kind() {
+                    io::ErrorKind::AddrInUse
+                    | io::ErrorKind::AddrNotAvailable
+                    | io::ErrorKind::PermissionDenied => ROOST_ERR_ADDRESS,
+                    _ => ROOST_ERR_IO,
+                };
+                fail(code, &e.to_string())
+            }
+        }
+    })
+}
+
+/// The port the server listens on (the real one when port 0 was asked for), or 0 when it
+/// is not running or `srv` is NULL.
+///
+/// # Safety
+/// `srv` must be NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn roost_server_port(srv: *const roost_server) -> u16 {
+    guard!(0, {
+        // SAFETY: `srv` is NULL or a live handle, per the contract.
+        match unsafe { srv.as_ref() } {
+            Some(server) => server.port.load(Ordering::Acquire),
+            None => 0,
+        }
+    })
+}
+
+/// Stops gracefully: new connections are refused at once, idle connections closed,
+/// responses in flight finished (each closing its connection) within the shutdown
+/// timeout, then the server's threads are joined. Returns when they are. Calling it on a
+/// server that is not running does nothing and returns `ROOST_OK`.
+///
+/// Must not be called from one of the server's own handlers (it would wait for itself):
+/// that returns `ROOST_ERR_STATE`.
+///
+/// # Safety
+/// `srv` must be NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn roost_server_stop(srv: *mut roost_server) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: `srv` is NULL or a live handle, per the contract.
+        let server = match unsafe { server_arg(srv, "roost_server_stop") } {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        let running = {
+            let mut state = server.lock();
+            if state
+                .running
+                .as_ref()
+                .is_some_and(Server::is_own_worker_thread)
+            {
+                return fail(
+                    ROOST_ERR_STATE,
+                    "roost_server_stop: called from the server's own handler",
+                );
+            }
+            state.running.take()
+        };
+        // Stop without holding the lock: handlers finishing meanwhile may still call in.
+        if let Some(mut running) = running {
+            server.port.store(0, Ordering::Release);
+            running.stop();
+        }
+        ROOST_OK
+    })
+}
+
+/// Stops the server if it runs, then frees it. NULL does nothing. The handle must not be
+/// used afterwards, nor freed from one of its own handlers.
+///
+/// # Safety
+/// `srv` must be NULL or a live handle, not used again afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn roost_server_free(srv: *mut roost_server) {
+    guard!((), {
+        if srv.is_null() {
+            return;
+        }
+        // SAFETY: `srv` is a live handle from roost_server_new, which the caller gives up.
+        let server = unsafe { Box::from_raw(srv) };
+        let own_thread = server
+            .lock()
+            .running
+            .as_ref()
+            .is_some_and(Server::is_own_worker_thread);
+        if own_thread {
+            // Freeing from inside would wait for this very thread and then pull the server
+            // out from under it: keep it alive instead.
+            set_last_error("roost_server_free: called from the server's own handler; not freed");
+            Box::leak(server);
+            return;
+        }
+        let running = server.lock().running.take();
+        drop(running);
+        drop(server);
+    })
+}

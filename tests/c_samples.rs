@@ -1,0 +1,123 @@
+//! The C samples in bindings/c, built with -Wall -Wextra -Werror against include/roost.h
+//! and the library this test run built, then run: hello over HTTP, test_abi under valgrind
+//! when it is installed.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use common::*;
+
+/// The directory holding the libroost.so that `cargo test` built for this run (the
+/// uplifted copy in target/<profile> is only refreshed by `cargo build`).
+pub fn library_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().to_path_buf()
+}
+
+/// Builds the samples once per test binary and returns where they are.
+fn samples() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let lib = library_dir();
+        assert!(
+            lib.join("libroost.so").exists(),
+            "no libroost.so in {}",
+            lib.display()
+        );
+        let out = lib.join("c-samples");
+        let status = Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bindings/c"))
+            .arg(format!("LIBDIR={}", lib.display()))
+            .arg(format!("OUT={}", out.display()))
+            .status()
+            .expect("make runs");
+        assert!(status.success(), "building the C samples failed");
+        out
+    })
+}
+
+#[test]
+fn hello_serves_a_folder_and_a_route() {
+    let dir = docroot();
+    let mut child = Command::new(samples().join("hello"))
+        .args([dir.path().to_str().unwrap(), "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .trim_end()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.strip_suffix('/'))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("ready line {line:?}"));
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+
+    let reply = get(addr, "/hello/world");
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(reply.text(), "hi world\n");
+    assert_eq!(get(addr, "/hello/caf%C3%A9").text(), "hi café\n");
+    assert_eq!(get(addr, "/hello.txt").body, b"Hello world!\n");
+    assert_eq!(get(addr, "/").body, b"<h1>root</h1>\n");
+    assert_eq!(get(addr, "/hello").status, 404);
+    assert_eq!(
+        exchange(
+            addr,
+            b"POST /hello/x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"
+        )
+        .status,
+        405
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn test_abi_passes_under_valgrind_when_installed() {
+    let test_abi = samples().join("test_abi");
+    let valgrind = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let output = if valgrind {
+        Command::new("valgrind")
+            .args([
+                "--quiet",
+                "--error-exitcode=99",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite,indirect",
+                "--show-leak-kinds=definite,indirect",
+            ])
+            .arg(&test_abi)
+            .output()
+    } else {
+        Command::new(&test_abi).output()
+    }
+    .expect("test_abi runs");
+    assert!(
+        output.status.success(),
+        "test_abi failed (valgrind: {valgrind}):\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("all checks passed"));
+}
