@@ -1,0 +1,126 @@
+"""Finds libroost.so, loads it, and declares every C function it uses, in one place."""
+
+import ctypes
+import os
+import pathlib
+
+from .errors import Error
+
+_PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+_REPO_ROOT = _PACKAGE_DIR.parent.parent.parent
+_NAME = "libroost.so"
+
+
+def _candidates():
+    """Where the library may be, in the order the loader tries."""
+    env = os.environ.get("ROOST_LIBRARY")
+    if env:
+        yield pathlib.Path(env)
+    yield _PACKAGE_DIR / _NAME
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", _REPO_ROOT / "target"))
+    yield target / "release" / _NAME
+    yield target / "debug" / _NAME
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        tried.append(str(path))
+        if path.is_file():
+            return path, ctypes.CDLL(str(path))
+    raise ImportError(
+        "roost: cannot find %s; looked at: %s. Run `cargo build --release` in the roost "
+        "repository or set ROOST_LIBRARY to the library's path." % (_NAME, ", ".join(tried))
+    )
+
+
+path, lib = _load()
+
+
+class roost_str(ctypes.Structure):
+    """A (pointer, length) view of bytes lent by the library."""
+
+    _fields_ = [("ptr", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+    def bytes(self):
+        return ctypes.string_at(self.ptr, self.len) if self.ptr else b""
+
+
+class roost_options(ctypes.Structure):
+    """Mirrors roost_options in include/roost.h, field for field."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("host", ctypes.c_char_p),
+        ("host_len", ctypes.c_size_t),
+        ("port", ctypes.c_uint16),
+        ("threads", ctypes.c_uint32),
+        ("max_connections", ctypes.c_uint32),
+        ("max_head_bytes", ctypes.c_uint32),
+        ("max_uri_bytes", ctypes.c_uint32),
+        ("max_headers", ctypes.c_uint32),
+        ("max_body_bytes", ctypes.c_uint64),
+        ("header_timeout_ms", ctypes.c_uint32),
+        ("keepalive_timeout_ms", ctypes.c_uint32),
+        ("body_timeout_ms", ctypes.c_uint32),
+        ("write_timeout_ms", ctypes.c_uint32),
+        ("shutdown_timeout_ms", ctypes.c_uint32),
+    ]
+
+
+OK = 0
+ERR_NOT_FOUND = 6
+HANDLER_DONE = 0
+HANDLER_FAILED = 1
+
+HANDLER = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+
+def _check(result, func, args):
+    """errcheck for functions returning roost_result: raise Error unless ROOST_OK."""
+    if result != OK:
+        raise Error(result, lib.roost_last_error().decode("utf-8", "replace"))
+    return result
+
+
+def _declare(name, restype, argtypes, checked=False):
+    func = getattr(lib, name)
+    func.restype = restype
+    func.argtypes = argtypes
+    if checked:
+        func.errcheck = _check
+    return func
+
+
+_p = ctypes.c_void_p
+_s = ctypes.c_char_p
+_n = ctypes.c_size_t
+_r = ctypes.c_int  # roost_result
+_str_out = ctypes.POINTER(roost_str)
+
+_declare("roost_version", ctypes.c_char_p, [])
+_declare("roost_result_str", ctypes.c_char_p, [ctypes.c_int32])
+_declare("roost_last_error", ctypes.c_char_p, [])
+_declare("roost_options_init", _r, [ctypes.POINTER(roost_options), _n], checked=True)
+_declare("roost_server_new", _r, [ctypes.POINTER(roost_options), ctypes.POINTER(_p)], checked=True)
+_declare("roost_server_route", _r, [_p, _s, _n, _s, _n, HANDLER, _p], checked=True)
+_declare("roost_server_static", _r, [_p, _s, _n, _s, _n], checked=True)
+_declare("roost_server_start", _r, [_p], checked=True)
+_declare("roost_server_port", ctypes.c_uint16, [_p])
+_declare("roost_server_stop", _r, [_p], checked=True)
+_declare("roost_server_free", None, [_p])
+for _name in ("method", "path", "target", "query", "body"):
+    _declare("roost_request_" + _name, roost_str, [_p])
+# Lookups return ROOST_ERR_NOT_FOUND routinely: the caller checks, no errcheck.
+_declare("roost_request_query_param", _r, [_p, _s, _n, _str_out])
+_declare("roost_request_header", _r, [_p, _s, _n, _str_out])
+_declare("roost_request_header_count", _n, [_p])
+_declare("roost_request_header_at", _r, [_p, _n, _str_out, _str_out])
+_declare("roost_request_param", _r, [_p, _s, _n, _str_out])
+_declare("roost_request_peer", _r, [_p, _str_out, ctypes.POINTER(ctypes.c_uint16)])
+_declare("roost_response_set_status", _r, [_p, ctypes.c_uint16], checked=True)
+_declare("roost_response_add_header", _r, [_p, _s, _n, _s, _n], checked=True)
+_declare("roost_response_set_body", _r, [_p, _s, _n], checked=True)
+_declare("roost_response_set_file", _r, [_p, _s, _n], checked=True)
+
+version = lib.roost_version().decode()

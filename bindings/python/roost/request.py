@@ -1,0 +1,156 @@
+"""The request a Python handler receives."""
+
+import ctypes
+import urllib.parse
+from collections.abc import Mapping
+
+from . import _lib
+
+lib = _lib.lib
+
+
+class Headers(Mapping):
+    """Header fields in arrival order; lookups ignore case and give the first value."""
+
+    def __init__(self, pairs):
+        self._pairs = pairs
+        self._first = {}
+        for name, value in pairs:
+            self._first.setdefault(name.lower(), value)
+
+    def __getitem__(self, name):
+        return self._first[name.lower()]
+
+    def __contains__(self, name):
+        return isinstance(name, str) and name.lower() in self._first
+
+    def __iter__(self):
+        seen = set()
+        for name, _ in self._pairs:
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                yield name
+
+    def __len__(self):
+        return len(self._first)
+
+    def get_all(self, name):
+        """Every value of `name`, in arrival order."""
+        return [v for n, v in self._pairs if n.lower() == name.lower()]
+
+    def items(self):
+        """Every (name, value) line, in arrival order, repeats included."""
+        return list(self._pairs)
+
+    def __repr__(self):
+        return "Headers(%r)" % (self._pairs,)
+
+
+class Request:
+    """One request, read from the library during the handler call.
+
+    Attributes are read on first use; after the handler returns, the library's memory is
+    gone, so only what the handler already read stays available.
+    """
+
+    def __init__(self, ptr, param_names):
+        self._ptr = ptr
+        self._param_names = param_names
+        self._cache = {}
+
+    def _release(self):
+        self._ptr = None
+
+    def _get(self, key, read):
+        if key not in self._cache:
+            if self._ptr is None:
+                raise RuntimeError("roost: request used after its handler returned")
+            self._cache[key] = read(self._ptr)
+        return self._cache[key]
+
+    @property
+    def method(self):
+        """The method, e.g. "GET"."""
+        return self._get("method", lambda p: lib.roost_request_method(p).bytes().decode("ascii"))
+
+    @property
+    def path(self):
+        """The path, percent-decoded and normalized: "/hello/bob"."""
+        return self._get(
+            "path", lambda p: lib.roost_request_path(p).bytes().decode("utf-8", "replace")
+        )
+
+    @property
+    def target(self):
+        """The request target as received, still encoded: "/hello/b%6Fb?x=1"."""
+        return self._get("target", lambda p: lib.roost_request_target(p).bytes().decode("ascii"))
+
+    @property
+    def raw_query(self):
+        """The query after "?", still encoded ("" when there is none)."""
+        return self._get("raw_query", lambda p: lib.roost_request_query(p).bytes().decode("ascii"))
+
+    @property
+    def query(self):
+        """The query parameters, decoded: {"q": "two words"}. The first of repeats wins."""
+
+        def read(_):
+            values = {}
+            for key, value in urllib.parse.parse_qsl(
+                self.raw_query, keep_blank_values=True, errors="replace"
+            ):
+                values.setdefault(key, value)
+            return values
+
+        return self._get("query", read)
+
+    @property
+    def headers(self):
+        """The header fields: a case-insensitive mapping (see Headers)."""
+
+        def read(p):
+            pairs = []
+            name, value = _lib.roost_str(), _lib.roost_str()
+            for i in range(lib.roost_request_header_count(p)):
+                if lib.roost_request_header_at(p, i, ctypes.byref(name), ctypes.byref(value)) == 0:
+                    pairs.append((name.bytes().decode("latin-1"), value.bytes().decode("latin-1")))
+            return Headers(pairs)
+
+        return self._get("headers", read)
+
+    @property
+    def params(self):
+        """The path parameters of the route, decoded: {"name": "bob"}; a trailing wildcard
+        is under "*"."""
+
+        def read(p):
+            values = {}
+            out = _lib.roost_str()
+            for name in self._param_names:
+                raw = name.encode()
+                if lib.roost_request_param(p, raw, len(raw), ctypes.byref(out)) == 0:
+                    values[name] = out.bytes().decode("utf-8", "replace")
+            return values
+
+        return self._get("params", read)
+
+    @property
+    def body(self):
+        """The request content as bytes, de-chunked (b"" when there is none)."""
+        return self._get("body", lambda p: lib.roost_request_body(p).bytes())
+
+    @property
+    def peer(self):
+        """The client's (ip, port)."""
+
+        def read(p):
+            addr, port = _lib.roost_str(), ctypes.c_uint16()
+            lib.roost_request_peer(p, ctypes.byref(addr), ctypes.byref(port))
+            return (addr.bytes().decode("ascii"), port.value)
+
+        return self._get("peer", read)
+
+    def __repr__(self):
+        if self._ptr is None and "method" not in self._cache:
+            return "<roost.Request (finished)>"
+        return "<roost.Request %s %s>" % (self.method, self.path)

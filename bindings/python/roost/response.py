@@ -1,0 +1,72 @@
+"""Turns what a Python handler returns into a response."""
+
+import json
+import os
+
+from . import _lib
+
+lib = _lib.lib
+
+
+class File:
+    """A response body read from a file, sent the way static mounts send files
+    (sendfile, Content-Type from the extension unless a header sets one)."""
+
+    def __init__(self, path):
+        self.path = os.fsencode(path)
+
+    def __repr__(self):
+        return "roost.File(%r)" % os.fsdecode(self.path)
+
+
+def _split(result):
+    """(status, headers, body) from any of the shapes a handler may return."""
+    if isinstance(result, tuple):
+        if len(result) == 2:
+            return result[0], None, result[1]
+        if len(result) == 3:
+            return result
+        raise TypeError("a handler returns (status, body) or (status, headers, body)")
+    return 200, None, result
+
+
+def _encode_body(body):
+    """(bytes or File, default Content-Type)."""
+    if body is None:
+        return b"", None
+    if isinstance(body, str):
+        return body.encode("utf-8"), "text/plain; charset=utf-8"
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body), "application/octet-stream"
+    if isinstance(body, (dict, list)):
+        return json.dumps(body).encode("utf-8"), "application/json"
+    if isinstance(body, File):
+        return body, None
+    raise TypeError("a handler's body must be str, bytes, dict, list, roost.File or None, "
+                    "not %s" % type(body).__name__)
+
+
+def _header_pairs(headers):
+    if headers is None:
+        return []
+    if isinstance(headers, dict):
+        return list(headers.items())
+    return list(headers)
+
+
+def write(res, result):
+    """Fills the response behind `res` from a handler's return value; raises on anything
+    that cannot be sent (the caller answers 500 then)."""
+    status, headers, body = _split(result)
+    body, content_type = _encode_body(body)
+    pairs = [(str(n), str(v)) for n, v in _header_pairs(headers)]
+    if content_type and not any(n.lower() == "content-type" for n, _ in pairs):
+        pairs.append(("Content-Type", content_type))
+    lib.roost_response_set_status(res, int(status))
+    for name, value in pairs:
+        name_b, value_b = name.encode("latin-1"), value.encode("latin-1")
+        lib.roost_response_add_header(res, name_b, len(name_b), value_b, len(value_b))
+    if isinstance(body, File):
+        lib.roost_response_set_file(res, body.path, len(body.path))
+    elif body:
+        lib.roost_response_set_body(res, body, len(body))

@@ -1,0 +1,144 @@
+"""The server: routes to Python functions, static folders, start and stop."""
+
+import ctypes
+import re
+import sys
+import traceback
+
+from . import _lib
+from .request import Request
+from .response import write
+
+lib = _lib.lib
+
+_PARAM = re.compile(r"^\{(\w+)\}$")
+
+
+def _param_names(pattern):
+    """The parameter names in a route pattern, "*" for a trailing wildcard."""
+    names = []
+    for segment in pattern.split("/"):
+        match = _PARAM.match(segment)
+        if match:
+            names.append(match.group(1))
+        elif segment == "*":
+            names.append("*")
+    return names
+
+
+class Server:
+    """An HTTP server running on the library's own threads.
+
+    Options are keyword arguments: host, port (0 picks a free one), threads (0: one per
+    CPU), max_connections, max_head_bytes, max_uri_bytes, max_headers, max_body_bytes,
+    and timeouts in seconds: header_timeout, keepalive_timeout, body_timeout,
+    write_timeout, shutdown_timeout. Register routes and static folders, then start().
+
+    Handlers run on the server's worker threads; Python runs one of them at a time (the
+    GIL), so a slow handler delays the other Python handlers, not static files.
+    """
+
+    _SECONDS = ("header_timeout", "keepalive_timeout", "body_timeout", "write_timeout",
+                "shutdown_timeout")
+    _COUNTS = ("threads", "max_connections", "max_head_bytes", "max_uri_bytes", "max_headers",
+               "max_body_bytes")
+
+    def __init__(self, host="127.0.0.1", port=8080, **options):
+        opts = _lib.roost_options()
+        lib.roost_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
+        self._host = host.encode()
+        opts.host, opts.host_len = self._host, len(self._host)
+        opts.port = port
+        for name, value in options.items():
+            if name in self._SECONDS:
+                setattr(opts, name + "_ms", max(1, round(value * 1000)))
+            elif name in self._COUNTS:
+                setattr(opts, name, value)
+            else:
+                raise TypeError("Server() got an unexpected option %r" % name)
+        handle = ctypes.c_void_p()
+        lib.roost_server_new(ctypes.byref(opts), ctypes.byref(handle))
+        self._handle = handle
+        # The library calls these; they must live as long as the server.
+        self._callbacks = []
+
+    def route(self, method, pattern):
+        """Decorator: route `method` requests matching `pattern` ("/hello/{name}",
+        "/files/*") to the function, which takes a Request and returns the response:
+        str, bytes, dict/list (JSON), roost.File, None, (status, body) or
+        (status, headers, body)."""
+
+        def register(func):
+            self.add_route(method, pattern, func)
+            return func
+
+        return register
+
+    def add_route(self, method, pattern, func):
+        """Like route(), without the decorator."""
+        names = _param_names(pattern)
+
+        def call(req_ptr, res_ptr, _userdata):
+            request = Request(req_ptr, names)
+            try:
+                write(res_ptr, func(request))
+                return _lib.HANDLER_DONE
+            except BaseException:
+                # A handler that raises gets a 500; the server goes on.
+                print("roost: handler for %s %s raised:" % (method, pattern), file=sys.stderr)
+                traceback.print_exc()
+                return _lib.HANDLER_FAILED
+            finally:
+                request._release()
+
+        callback = _lib.HANDLER(call)
+        method_b, pattern_b = method.encode(), pattern.encode()
+        lib.roost_server_route(self._live(), method_b, len(method_b), pattern_b, len(pattern_b),
+                               callback, None)
+        self._callbacks.append(callback)
+
+    def static(self, prefix, directory):
+        """Serve the files under `directory` at URL `prefix` ("/" for the whole site)."""
+        import os
+
+        prefix_b, dir_b = prefix.encode(), os.fsencode(directory)
+        lib.roost_server_static(self._live(), prefix_b, len(prefix_b), dir_b, len(dir_b))
+
+    def start(self):
+        """Bind and serve; returns once listening."""
+        lib.roost_server_start(self._live())
+
+    @property
+    def port(self):
+        """The port listened on (the real one with port=0), 0 when not running."""
+        return lib.roost_server_port(self._live())
+
+    def stop(self):
+        """Stop gracefully: refuse new connections, finish responses in flight, join the
+        threads. Does nothing if not running."""
+        lib.roost_server_stop(self._live())
+
+    def close(self):
+        """Stop if needed and free the server. Safe to call more than once."""
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            lib.roost_server_free(handle)
+        self._callbacks = []
+
+    def _live(self):
+        if not self._handle:
+            raise ValueError("roost: the server is closed")
+        return self._handle
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        # At interpreter shutdown the library may already be gone; never raise here.
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -1,0 +1,328 @@
+"""The Python binding as a user would use it, checked through http.client."""
+
+import contextlib
+import hashlib
+import http.client
+import io
+import json
+import os
+import socket
+import sys
+import tempfile
+import threading
+import unittest
+
+import roost
+
+
+def request(port, method, path, body=None, headers=None, encode_chunked=False):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {}, encode_chunked=encode_chunked)
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+class ServerCase(unittest.TestCase):
+    """A server on a free port with a few routes, stopped after each test."""
+
+    def setUp(self):
+        self.srv = roost.Server(host="127.0.0.1", port=0, threads=2)
+        self.addCleanup(self.srv.close)
+
+    def start(self):
+        self.srv.start()
+        return self.srv.port
+
+
+class RoutesTest(ServerCase):
+    def test_path_parameters(self):
+        @self.srv.route("GET", "/hello/{name}")
+        def hello(req):
+            return "hi " + req.params["name"]
+
+        @self.srv.route("GET", "/files/{user}/*")
+        def files(req):
+            return req.params
+
+        port = self.start()
+        self.assertEqual(request(port, "GET", "/hello/bob")[2], b"hi bob")
+        self.assertEqual(request(port, "GET", "/hello/b%C3%B6b%20x")[2], "hi böb x".encode())
+        status, headers, body = request(port, "GET", "/files/ann/a/b.txt")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "application/json")
+        self.assertEqual(json.loads(body), {"user": "ann", "*": "a/b.txt"})
+        self.assertEqual(request(port, "GET", "/nothing")[0], 404)
+
+    def test_query_decoding(self):
+        @self.srv.route("GET", "/q")
+        def q(req):
+            return {"query": req.query, "raw": req.raw_query}
+
+        port = self.start()
+        body = request(port, "GET", "/q?text=two+words&e=%C3%A9t%C3%A9&empty=&flag&dup=1&dup=2")[2]
+        self.assertEqual(
+            json.loads(body),
+            {
+                "query": {"text": "two words", "e": "été", "empty": "", "flag": "", "dup": "1"},
+                "raw": "text=two+words&e=%C3%A9t%C3%A9&empty=&flag&dup=1&dup=2",
+            },
+        )
+
+    def test_request_attributes(self):
+        seen = {}
+
+        @self.srv.route("PUT", "/things/{id}")
+        def put(req):
+            seen.update(
+                method=req.method,
+                path=req.path,
+                target=req.target,
+                content_type=req.headers["content-type"],
+                via_upper=req.headers["X-TWICE"],
+                twice=req.headers.get_all("x-twice"),
+                missing=req.headers.get("x-missing"),
+                peer=req.peer,
+            )
+            return (201, {"X-Id": req.params["id"]}, req.body)
+
+        port = self.start()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.putrequest("PUT", "/things/./7?x=1")
+        conn.putheader("Content-Type", "text/plain")
+        conn.putheader("X-Twice", "a")
+        conn.putheader("X-Twice", "b")
+        conn.putheader("Content-Length", "4")
+        conn.endheaders(b"data")
+        response = conn.getresponse()
+        self.assertEqual(response.status, 201)
+        self.assertEqual(response.getheader("X-Id"), "7")
+        self.assertEqual(response.read(), b"data")
+        conn.close()
+        self.assertEqual(seen["method"], "PUT")
+        self.assertEqual(seen["path"], "/things/7")
+        self.assertEqual(seen["target"], "/things/./7?x=1")
+        self.assertEqual(seen["content_type"], "text/plain")
+        self.assertEqual(seen["via_upper"], "a")
+        self.assertEqual(seen["twice"], ["a", "b"])
+        self.assertIsNone(seen["missing"])
+        self.assertEqual(seen["peer"][0], "127.0.0.1")
+        self.assertGreater(seen["peer"][1], 0)
+
+    def test_return_types(self):
+        fd, file_path = tempfile.mkstemp(suffix=".txt")
+        os.write(fd, b"file body\n")
+        os.close(fd)
+        self.addCleanup(os.unlink, file_path)
+        routes = {
+            "/str": lambda req: "text",
+            "/bytes": lambda req: b"\x00\x01",
+            "/dict": lambda req: {"a": [1, 2]},
+            "/list": lambda req: [1, "two"],
+            "/none": lambda req: None,
+            "/pair": lambda req: (202, "accepted"),
+            "/triple": lambda req: (203, [("X-A", "1"), ("Content-Type", "text/x-custom")], "t"),
+            "/file": lambda req: roost.File(file_path),
+            "/teapot": lambda req: (418, None),
+        }
+        for pattern, func in routes.items():
+            self.srv.add_route("GET", pattern, func)
+        port = self.start()
+        cases = {
+            "/str": (200, "text/plain; charset=utf-8", b"text"),
+            "/bytes": (200, "application/octet-stream", b"\x00\x01"),
+            "/dict": (200, "application/json", b'{"a": [1, 2]}'),
+            "/list": (200, "application/json", b'[1, "two"]'),
+            "/none": (200, None, b""),
+            "/pair": (202, "text/plain; charset=utf-8", b"accepted"),
+            "/triple": (203, "text/x-custom", b"t"),
+            "/file": (200, "text/plain; charset=utf-8", b"file body\n"),
+            "/teapot": (418, None, b""),
+        }
+        for path, (status, content_type, body) in cases.items():
+            got = request(port, "GET", path)
+            self.assertEqual((got[0], got[1].get("Content-Type"), got[2]), (status, content_type, body), path)
+
+    def test_a_100_kb_post_body(self):
+        @self.srv.route("POST", "/upload")
+        def upload(req):
+            return {"length": len(req.body), "sha256": hashlib.sha256(req.body).hexdigest()}
+
+        port = self.start()
+        body = os.urandom(100 * 1024)
+        status, _, reply = request(port, "POST", "/upload", body=body)
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(reply), {"length": len(body), "sha256": hashlib.sha256(body).hexdigest()})
+
+    def test_a_chunked_post(self):
+        @self.srv.route("POST", "/echo")
+        def echo(req):
+            return req.body
+
+        port = self.start()
+        chunks = [b"first ", b"second ", b"", b"x" * 5000]
+        status, _, reply = request(port, "POST", "/echo", body=iter(chunks), encode_chunked=True,
+                                   headers={"Transfer-Encoding": "chunked"})
+        self.assertEqual(status, 200)
+        self.assertEqual(reply, b"".join(chunks))
+
+    def test_head_on_a_get_route(self):
+        calls = []
+
+        @self.srv.route("GET", "/page")
+        def page(req):
+            calls.append(req.method)
+            return "twelve bytes"
+
+        port = self.start()
+        status, headers, body = request(port, "HEAD", "/page")
+        self.assertEqual((status, headers["Content-Length"], body), (200, "12", b""))
+        self.assertEqual(calls, ["HEAD"])
+
+    def test_405_with_allow_and_options(self):
+        self.srv.add_route("GET", "/thing", lambda req: "get")
+        self.srv.add_route("DELETE", "/thing", lambda req: "deleted")
+        port = self.start()
+        status, headers, _ = request(port, "POST", "/thing", body=b"x")
+        self.assertEqual(status, 405)
+        self.assertEqual(headers["Allow"], "GET, DELETE, HEAD, OPTIONS")
+        status, headers, _ = request(port, "OPTIONS", "/thing")
+        self.assertEqual((status, headers["Allow"]), (204, "GET, DELETE, HEAD, OPTIONS"))
+        self.assertEqual(request(port, "DELETE", "/thing")[2], b"deleted")
+
+    def test_a_handler_that_raises_gives_500_and_the_server_goes_on(self):
+        @self.srv.route("GET", "/boom")
+        def boom(req):
+            raise ValueError("on purpose")
+
+        self.srv.add_route("GET", "/bad-return", lambda req: 3.14)
+        self.srv.add_route("GET", "/fine", lambda req: "fine")
+        port = self.start()
+        captured = io.StringIO()
+        with contextlib.redirect_stderr(captured):
+            status, _, body = request(port, "GET", "/boom")
+            bad = request(port, "GET", "/bad-return")[0]
+        self.assertEqual(status, 500)
+        self.assertEqual(body, b"500 Internal Server Error\n")
+        self.assertEqual(bad, 500)
+        self.assertIn("ValueError: on purpose", captured.getvalue())
+        self.assertIn("Traceback", captured.getvalue())
+        self.assertEqual(request(port, "GET", "/fine")[2], b"fine")
+
+    def test_eight_concurrent_clients(self):
+        @self.srv.route("GET", "/n/{i}")
+        def n(req):
+            return "n=" + req.params["i"]
+
+        port = self.start()
+        errors = []
+
+        def client(k):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                for i in range(25):
+                    conn.request("GET", "/n/%d-%d" % (k, i))
+                    reply = conn.getresponse().read()
+                    if reply != ("n=%d-%d" % (k, i)).encode():
+                        errors.append(reply)
+                conn.close()
+            except Exception as e:  # noqa: BLE001 - collected and reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+
+    def test_static_folder_next_to_routes(self):
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "index.html"), "w") as f:
+                f.write("<p>home</p>")
+            self.srv.static("/files", folder)
+            self.srv.add_route("GET", "/api", lambda req: "api")
+            port = self.start()
+            self.assertEqual(request(port, "GET", "/files/")[2], b"<p>home</p>")
+            self.assertEqual(request(port, "GET", "/files")[0], 301)
+            self.assertEqual(request(port, "GET", "/api")[2], b"api")
+
+    def test_request_used_after_the_handler_returned(self):
+        kept = []
+        self.srv.add_route("GET", "/keep", lambda req: kept.append(req) or req.method)
+        port = self.start()
+        self.assertEqual(request(port, "GET", "/keep")[2], b"GET")
+        self.assertEqual(kept[0].method, "GET")  # read during the call: still there
+        with self.assertRaises(RuntimeError):
+            kept[0].body
+
+
+class LifecycleTest(unittest.TestCase):
+    def test_a_second_server_in_the_same_process(self):
+        with roost.Server(port=0) as one, roost.Server(port=0) as two:
+            one.add_route("GET", "/", lambda req: "one")
+            two.add_route("GET", "/", lambda req: "two")
+            one.start()
+            two.start()
+            self.assertNotEqual(one.port, two.port)
+            self.assertEqual(request(one.port, "GET", "/")[2], b"one")
+            self.assertEqual(request(two.port, "GET", "/")[2], b"two")
+
+    def test_stop_then_start_a_new_server_on_the_same_port(self):
+        first = roost.Server(port=0)
+        first.add_route("GET", "/", lambda req: "first")
+        first.start()
+        port = first.port
+        self.assertEqual(request(port, "GET", "/")[2], b"first")
+        first.stop()
+        first.close()
+        with roost.Server(port=port) as second:
+            second.add_route("GET", "/", lambda req: "second")
+            second.start()
+            self.assertEqual(second.port, port)
+            self.assertEqual(request(port, "GET", "/")[2], b"second")
+
+    def test_errors_carry_the_library_message(self):
+        with roost.Server(port=0) as srv:
+            with self.assertRaises(roost.Error) as caught:
+                srv.add_route("get", "/x", lambda req: "")
+            self.assertIn("case-sensitive", str(caught.exception))
+            self.assertEqual(caught.exception.code, 2)
+            with self.assertRaises(roost.Error):
+                srv.static("/files", "/definitely/not/here")
+            srv.start()
+            with self.assertRaises(roost.Error) as caught:
+                srv.start()
+            self.assertIn("already running", str(caught.exception))
+            with roost.Server(port=srv.port) as busy:
+                with self.assertRaises(roost.Error) as caught:
+                    busy.start()
+                self.assertIn("address in use", str(caught.exception))
+        with self.assertRaises(roost.Error):
+            roost.Server(host="not-an-ip")
+        with self.assertRaises(TypeError):
+            roost.Server(colour="blue")
+
+    def test_options_are_applied(self):
+        with roost.Server(port=0, threads=1, max_body_bytes=10, keepalive_timeout=0.2) as srv:
+            srv.add_route("POST", "/", lambda req: "ok")
+            srv.start()
+            self.assertEqual(request(srv.port, "POST", "/", body=b"x" * 11)[0], 413)
+            self.assertEqual(request(srv.port, "POST", "/", body=b"x" * 10)[0], 200)
+
+    def test_close_is_idempotent_and_a_closed_server_refuses_use(self):
+        srv = roost.Server(port=0)
+        srv.start()
+        port = srv.port
+        srv.close()
+        srv.close()
+        with self.assertRaises(ValueError):
+            srv.port
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+if __name__ == "__main__":
+    unittest.main()
