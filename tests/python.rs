@@ -20,5 +20,8 @@ fn python_binding_tests_pass() {
         .expect("python3 runs");
     let report = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "Python tests failed:\n{report}");
-    assert!(report.contains("\nOK"), "unexpected unittest output:\n{report}");
+    assert!(
+        report.contains("\nOK"),
+        "unexpected unittest output:\n{report}"
+    );
 }
