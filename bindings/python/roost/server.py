@@ -1,9 +1,12 @@
 """The server: routes to Python functions, static folders, start and stop."""
 
+import atexit
 import ctypes
+import os
 import re
 import sys
 import traceback
+import weakref
 
 from . import _lib
 from .request import Request
@@ -12,6 +15,16 @@ from .response import write
 lib = _lib.lib
 
 _PARAM = re.compile(r"^\{(\w+)\}$")
+
+# Servers not closed yet. At exit they are closed before the interpreter goes away, so no
+# worker thread calls a Python handler into a finalizing interpreter.
+_open_servers = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_servers():
+    for server in list(_open_servers):
+        server.close()
 
 
 def _param_names(pattern):
@@ -61,6 +74,7 @@ class Server:
         self._handle = handle
         # The library calls these; they must live as long as the server.
         self._callbacks = []
+        _open_servers.add(self)
 
     def route(self, method, pattern):
         """Decorator: route `method` requests matching `pattern` ("/hello/{name}",
@@ -99,8 +113,6 @@ class Server:
 
     def static(self, prefix, directory):
         """Serve the files under `directory` at URL `prefix` ("/" for the whole site)."""
-        import os
-
         prefix_b, dir_b = prefix.encode(), os.fsencode(directory)
         lib.roost_server_static(self._live(), prefix_b, len(prefix_b), dir_b, len(dir_b))
 
@@ -124,6 +136,7 @@ class Server:
         if handle:
             lib.roost_server_free(handle)
         self._callbacks = []
+        _open_servers.discard(self)
 
     def _live(self):
         if not self._handle:

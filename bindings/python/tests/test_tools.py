@@ -100,3 +100,16 @@ class PipTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ExitTest(unittest.TestCase):
+    def test_a_script_that_never_stops_its_server_exits_cleanly(self):
+        script = (
+            "import roost, urllib.request\n"
+            "s = roost.Server(port=0)\n"
+            "s.add_route('GET', '/', lambda req: 'left running')\n"
+            "s.start()\n"
+            "print(urllib.request.urlopen('http://127.0.0.1:%d/' % s.port).read().decode())\n"
+        )
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        self.assertEqual((result.returncode, result.stdout.strip()), (0, "left running"), result.stderr)
