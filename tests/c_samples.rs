@@ -4,19 +4,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use common::*;
-
-/// The directory holding the libroost.so that `cargo test` built for this run (the
-/// uplifted copy in target/<profile> is only refreshed by `cargo build`).
-pub fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().to_path_buf()
-}
 
 /// Builds the samples once per test binary and returns where they are.
 fn samples() -> &'static Path {
@@ -50,18 +42,7 @@ fn hello_serves_a_folder_and_a_route() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line
-        .trim_end()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.strip_suffix('/'))
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("ready line {line:?}"));
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (_, addr) = ready_line(&mut child);
 
     let reply = get(addr, "/hello/world");
     assert_eq!(reply.status, 200);

@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -24,18 +23,7 @@ fn spawn(args: &[&str]) -> Running {
         .stderr(Stdio::piped())
         .spawn()
         .expect("roost runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim_end()
-        .rsplit(' ')
-        .next()
-        .and_then(|u| u.strip_prefix("http://"))
-        .and_then(|u| u.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("ready line {line:?}"));
-    let addr = url.parse().unwrap();
+    let (line, addr) = ready_line(&mut child);
     Running { child, line, addr }
 }
 
@@ -88,10 +76,7 @@ fn serves_the_current_directory_by_default() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (line, _) = ready_line(&mut child);
     assert!(
         line.starts_with("roost: serving . on http://127.0.0.1:"),
         "{line}"

@@ -1,14 +1,15 @@
 //! Runs the Python binding's unittest suite (bindings/python/tests) against the library
 //! this test run built.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 #[test]
 fn python_binding_tests_pass() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let exe = std::env::current_exe().unwrap();
-    let library = exe.parent().unwrap().join("libroost.so");
+    let library = common::library_dir().join("libroost.so");
     assert!(library.exists(), "no library at {}", library.display());
     let output = Command::new("python3")
         .args(["-m", "unittest", "discover", "-v", "-s"])

@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use common::*;
@@ -23,35 +22,11 @@ fn readme_block(lang: &str) -> String {
     readme[start..=end].to_string()
 }
 
-fn library_dir() -> PathBuf {
-    std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
 /// A folder with `public/index.html`, as the quick starts ask for.
 fn workdir(tag: &str) -> TempDir {
     let dir = TempDir::new(tag);
     dir.write("public/index.html", b"<h1>hello</h1>\n");
     dir
-}
-
-/// Reads the "listening on http://127.0.0.1:PORT/ ..." line.
-fn listening(child: &mut Child) -> SocketAddr {
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or_else(|| panic!("line {line:?}"));
-    url.trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap()
 }
 
 fn stop_with_enter(mut child: Child) {
@@ -84,7 +59,7 @@ fn the_c_quick_start_works_as_written() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let addr = listening(&mut child);
+    let (_, addr) = ready_line(&mut child);
     assert_eq!(get(addr, "/hello/world").text(), "hi world\n");
     assert_eq!(get(addr, "/").body, b"<h1>hello</h1>\n");
     stop_with_enter(child);
@@ -104,7 +79,7 @@ fn the_python_quick_start_works_as_written() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let addr = listening(&mut child);
+    let (_, addr) = ready_line(&mut child);
     assert_eq!(get(addr, "/hello/world").text(), "hi world");
     assert_eq!(get(addr, "/files/").body, b"<h1>hello</h1>\n");
     stop_with_enter(child);

@@ -76,12 +76,7 @@ fn a_client_that_stops_reading_is_dropped() {
     let dir = docroot();
     let server = start(quick_config(), roost::StaticFiles::new(dir.path()).unwrap());
     let mut client = Client::connect(server.local_addr());
-    // 64 MiB of responses, far more than socket buffers hold, and nobody reading.
-    let mut batch = Vec::new();
-    for _ in 0..64 {
-        batch.extend_from_slice(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
-    }
-    client.send(&batch);
+    stall_with_big_responses(&mut client, 64);
     wait_until("the connection accepted", || server.connections() == 1);
     wait_until("the server to drop the stalled client", || {
         server.connections() == 0
@@ -146,11 +141,7 @@ fn trickled_input_does_not_keep_a_non_reading_client_alive() {
     let dir = docroot();
     let server = start(quick_config(), roost::StaticFiles::new(dir.path()).unwrap());
     let mut client = Client::connect(server.local_addr());
-    let mut batch = Vec::new();
-    for _ in 0..64 {
-        batch.extend_from_slice(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
-    }
-    client.send(&batch);
+    stall_with_big_responses(&mut client, 64);
     wait_until("the connection accepted", || server.connections() == 1);
     // A byte every 300 ms is input, not progress on the output: the 800 ms write timeout
     // still drops the client.

@@ -61,6 +61,23 @@ unsafe fn request_arg<'a>(req: *const roost_request) -> Option<&'a roost_request
     unsafe { req.as_ref() }
 }
 
+/// A view computed from the request, or `{NULL, 0}` for a NULL handle or a panic.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+unsafe fn view(
+    req: *const roost_request,
+    read: impl FnOnce(&roost_request) -> roost_str,
+) -> roost_str {
+    guard!(roost_str::NONE, {
+        // SAFETY: per the contract.
+        match unsafe { request_arg(req) } {
+            Some(r) => read(r),
+            None => roost_str::NONE,
+        }
+    })
+}
+
 /// Writes `value` to `out` (if `out` is not NULL) and returns ROOST_OK, or
 /// ROOST_ERR_NOT_FOUND for `None`.
 ///
@@ -85,13 +102,8 @@ unsafe fn found(value: Option<roost_str>, out: *mut roost_str, what: &str) -> ro
 /// `req` must be NULL or the handle passed to the running handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_method(req: *const roost_request) -> roost_str {
-    guard!(roost_str::NONE, {
-        // SAFETY: per the contract.
-        match unsafe { request_arg(req) } {
-            Some(r) => roost_str::of(r.request().method().as_bytes()),
-            None => roost_str::NONE,
-        }
-    })
+    // SAFETY: per the contract.
+    unsafe { view(req, |r| roost_str::of(r.request().method().as_bytes())) }
 }
 
 /// The path, percent-decoded and normalized (dot segments resolved, repeated slashes
@@ -101,13 +113,12 @@ pub unsafe extern "C" fn roost_request_method(req: *const roost_request) -> roos
 /// `req` must be NULL or the handle passed to the running handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_path(req: *const roost_request) -> roost_str {
-    guard!(roost_str::NONE, {
-        // SAFETY: per the contract.
-        match unsafe { request_arg(req) } {
-            Some(r) => roost_str::of(r.path.get_or_init(|| r.route().path().into_boxed_slice())),
-            None => roost_str::NONE,
-        }
-    })
+    // SAFETY: per the contract.
+    unsafe {
+        view(req, |r| {
+            roost_str::of(r.path.get_or_init(|| r.route().path().into_boxed_slice()))
+        })
+    }
 }
 
 /// The request target exactly as received, e.g. "/hello/b%6Fb?x=1".
@@ -116,13 +127,8 @@ pub unsafe extern "C" fn roost_request_path(req: *const roost_request) -> roost_
 /// `req` must be NULL or the handle passed to the running handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_target(req: *const roost_request) -> roost_str {
-    guard!(roost_str::NONE, {
-        // SAFETY: per the contract.
-        match unsafe { request_arg(req) } {
-            Some(r) => roost_str::of(r.request().raw_target().as_bytes()),
-            None => roost_str::NONE,
-        }
-    })
+    // SAFETY: per the contract.
+    unsafe { view(req, |r| roost_str::of(r.request().raw_target().as_bytes())) }
 }
 
 /// The raw query, after `?` and still encoded ("a=1&b=two+words"); `{NULL, 0}` when the
@@ -132,13 +138,13 @@ pub unsafe extern "C" fn roost_request_target(req: *const roost_request) -> roos
 /// `req` must be NULL or the handle passed to the running handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_query(req: *const roost_request) -> roost_str {
-    guard!(roost_str::NONE, {
-        // SAFETY: per the contract.
-        match unsafe { request_arg(req) }.and_then(|r| r.request().query()) {
+    // SAFETY: per the contract.
+    unsafe {
+        view(req, |r| match r.request().query() {
             Some(q) => roost_str::of(q.as_bytes()),
             None => roost_str::NONE,
-        }
-    })
+        })
+    }
 }
 
 /// The decoded value of query parameter `name` (the first one if repeated; `+` is a
@@ -285,13 +291,8 @@ pub unsafe extern "C" fn roost_request_param(
 /// `req` must be NULL or the handle passed to the running handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_body(req: *const roost_request) -> roost_str {
-    guard!(roost_str::NONE, {
-        // SAFETY: per the contract.
-        match unsafe { request_arg(req) } {
-            Some(r) => roost_str::of(r.request().body()),
-            None => roost_str::NONE,
-        }
-    })
+    // SAFETY: per the contract.
+    unsafe { view(req, |r| roost_str::of(r.request().body())) }
 }
 
 /// The client's address: its IP as text ("127.0.0.1", "::1") in `*addr` and its port in

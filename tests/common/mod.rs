@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -269,4 +270,38 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The directory holding the libroost.so that `cargo test` built for this run, next to
+/// the test binaries (the uplifted copy in target/<profile> is only refreshed by
+/// `cargo build`).
+pub fn library_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().to_path_buf()
+}
+
+/// Reads a child's ready line (the first line on its stdout) and returns it with the
+/// address of the `http://ADDR:PORT/` URL in it.
+pub fn ready_line(child: &mut Child) -> (String, SocketAddr) {
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().expect("stdout is piped"))
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("http://"))
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("no http://ADDR:PORT/ in {line:?}"));
+    (line, addr)
+}
+
+/// Sends `count` pipelined GETs of /big.bin (1 MiB each) and never reads: far more than
+/// socket buffers hold, so the server's writes stall.
+pub fn stall_with_big_responses(client: &mut Client, count: usize) {
+    let mut batch = Vec::new();
+    for _ in 0..count {
+        batch.extend_from_slice(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+    }
+    client.send(&batch);
 }
