@@ -42,15 +42,18 @@
  *   roost_last_error, which return C strings.
  * - Functions that can fail return roost_result; ROOST_OK is 0. Out-parameters are
  *   written only on success. roost_last_error() has the details of the last failure on
- *   the calling thread. A NULL or invalid argument is an error code, never a crash; a
- *   panic inside roost is caught and returned as ROOST_ERR_PANIC.
+ *   the calling thread. A NULL pointer or an invalid value (a bad method, header, status,
+ *   option) is an error code, never a crash; a panic inside roost is caught and returned
+ *   as ROOST_ERR_PANIC. A pointer that is not NULL must be valid for the length given:
+ *   that, C cannot check.
  * - Threads: roost_server_* functions may be called from any thread. Handlers run on
  *   the server's worker threads (one per CPU unless opts.threads says otherwise),
  *   concurrently, so their userdata must be safe to share. A handler may block briefly
  *   (the other connections of its worker wait meanwhile) and must not stop or free its
  *   own server.
  * - Lifetimes: the roost_request and roost_response a handler gets, and every roost_str
- *   obtained from them, are valid only until the handler returns. Copy what you keep.
+ *   obtained from them, are valid only until the handler returns, and are used from the
+ *   handler's thread (or one thread at a time). Copy what you keep.
  * - Routes and mounts are registered before roost_server_start (or after
  *   roost_server_stop); while the server runs, registering returns ROOST_ERR_STATE.
  */
@@ -114,14 +117,16 @@ typedef enum roost_result {
 
 /**
  * The request being handled. Lent to a handler for the duration of its call: it, and
- * every view obtained from it, is invalid once the handler returns.
+ * every view obtained from it, is invalid once the handler returns. Use it from the
+ * handler's thread only (or one thread at a time).
  */
 typedef struct roost_request roost_request;
 
 /**
- * The response being built. Lent to a handler for the duration of its call. It starts as
- * `200 OK` with no fields and an empty body; roost adds `Date`, `Server`,
- * `Content-Length` and `Connection` itself.
+ * The response being built. Lent to a handler for the duration of its call, to be used
+ * from the handler's thread only (or one thread at a time). It starts as `200 OK` with
+ * no fields and an empty body; roost adds `Date`, `Server`, `Content-Length` and
+ * `Connection` itself.
  */
 typedef struct roost_response roost_response;
 
@@ -142,7 +147,8 @@ typedef struct roost_server roost_server;
  * ```
  *
  * Fields are only ever added at the end; `size` tells the library which ones the caller
- * knows, so a program built against an older header keeps working with a newer library.
+ * knows (the library reads no further and gives the others their defaults), so a program
+ * built against an older header keeps working with a newer library.
  */
 typedef struct roost_options {
     /**
@@ -160,7 +166,7 @@ typedef struct roost_options {
      */
     uint16_t port;
     /**
-     * Worker threads; 0 means one per CPU. Default 0.
+     * Worker threads, at most 1024; 0 means one per CPU. Default 0.
      */
     uint32_t threads;
     /**
@@ -209,8 +215,9 @@ typedef struct roost_options {
 
 /**
  * A view of bytes owned by roost: `ptr` points at `len` bytes, not NUL-terminated (and
- * a body may contain NUL bytes). An absent value is `{NULL, 0}`. Valid only as long as
- * the function that returned it says, usually the current handler call.
+ * a body may contain NUL bytes). An absent value is `{NULL, 0}`; an empty one has
+ * `len` 0 and a valid, non-NULL `ptr`. Valid only as long as the function that returned
+ * it says, usually the current handler call.
  */
 typedef struct roost_str {
     const char *ptr;
@@ -248,7 +255,8 @@ extern "C" {
 const char *roost_version(void);
 
 /**
- * Fills `opts` with the defaults; `size` must be `sizeof *opts`.
+ * Fills `opts` with the defaults; `size` must be `sizeof *opts`. Only `size` bytes are
+ * written, so a caller built against an older (smaller) header is served too.
  *
  * Returns `ROOST_ERR_NULL` if `opts` is NULL, `ROOST_ERR_INVALID` if `size` is not a
  * size this library knows (a header newer than the library, say).
@@ -355,7 +363,7 @@ enum roost_result roost_request_param(const struct roost_request *req,
                                       struct roost_str *out);
 
 /**
- * The request content, de-chunked; `{ptr, 0}` when there is none. May contain NUL bytes.
+ * The request content, de-chunked; length 0 when there is none. May contain NUL bytes.
  *
  * # Safety
  * `req` must be NULL or the handle passed to the running handler.
@@ -400,7 +408,8 @@ enum roost_result roost_response_add_header(struct roost_response *res,
 
 /**
  * Sets the body to a copy of `len` bytes at `data` (NULL with 0 for an empty body),
- * replacing any body or file set before.
+ * replacing any body or file set before. A HEAD request, and a 204 or 304 status, get
+ * no body whatever is set (the length is still reported for HEAD).
  *
  * # Safety
  * `res` must be NULL or the handle passed to the running handler; `data` must point to
@@ -431,8 +440,9 @@ const char *roost_result_str(int32_t result);
 
 /**
  * The message of the most recent failed roost call on the calling thread, with details
- * (e.g. "bind 127.0.0.1:8080: address in use"); "" if none has failed. NUL-terminated,
- * owned by roost, valid until the next roost call on this thread: copy it to keep it.
+ * (e.g. "bind 127.0.0.1:8080: address in use"); "" if none has failed. NUL-terminated
+ * and owned by roost: the pointer stays valid for the thread's life, but the next failed
+ * call on this thread overwrites the text, so copy it to keep it.
  */
 const char *roost_last_error(void);
 
@@ -520,8 +530,10 @@ uint16_t roost_server_port(const struct roost_server *srv);
 /**
  * Stops gracefully: new connections are refused at once, idle connections closed,
  * responses in flight finished (each closing its connection) within the shutdown
- * timeout, then the server's threads are joined. Returns when they are. Calling it on a
- * server that is not running does nothing and returns `ROOST_OK`.
+ * timeout, then the server's threads are joined. Returns when they are, also when
+ * another thread started the stop. A handler still running when the timeout passes is
+ * waited for: the timeout cannot interrupt host code. Calling it on a server that is not
+ * running does nothing and returns `ROOST_OK`.
  *
  * Must not be called from one of the server's own handlers (it would wait for itself):
  * that returns `ROOST_ERR_STATE`.
@@ -532,13 +544,16 @@ uint16_t roost_server_port(const struct roost_server *srv);
 enum roost_result roost_server_stop(struct roost_server *srv);
 
 /**
- * Stops the server if it runs, then frees it. NULL does nothing. The handle must not be
- * used afterwards, nor freed from one of its own handlers.
+ * Stops the server if it runs (waiting, like `roost_server_stop`), then frees it and
+ * returns `ROOST_OK`; NULL does nothing. The handle must not be used afterwards.
+ *
+ * From one of the server's own handlers this would wait for itself: it returns
+ * `ROOST_ERR_STATE` and neither stops nor frees anything.
  *
  * # Safety
- * `srv` must be NULL or a live handle, not used again afterwards.
+ * `srv` must be NULL or a live handle, not used again after `ROOST_OK`.
  */
-void roost_server_free(struct roost_server *srv);
+enum roost_result roost_server_free(struct roost_server *srv);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -5,6 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +148,8 @@ static int32_t probe(roost_request *req, roost_response *res, void *userdata) {
     CHECK(roost_response_set_file(res, S("/definitely/not/here")) == ROOST_ERR_NOT_FOUND);
     CHECK(roost_response_set_file(res, data->dir_path, strlen(data->dir_path)) == ROOST_ERR_INVALID);
     CHECK(roost_server_stop(data->srv) == ROOST_ERR_STATE); /* its own handler */
+    CHECK(roost_server_free(data->srv) == ROOST_ERR_STATE); /* not freed, still serving */
+    CHECK(roost_server_start(data->srv) == ROOST_ERR_STATE);
 
     CHECK(roost_response_set_status(res, 201) == ROOST_OK);
     CHECK(roost_response_add_header(res, S("X-Probe"), S("yes\tand tab")) == ROOST_OK);
@@ -170,10 +174,60 @@ static int32_t reserved(roost_request *req, roost_response *res, void *userdata)
 }
 
 static int32_t silent(roost_request *req, roost_response *res, void *userdata) {
-    (void)req;
     (void)res;
     (void)userdata;
+    /* Empty values point somewhere valid; absent ones are NULL. */
+    roost_str body = roost_request_body(req);
+    CHECK(body.ptr != NULL && body.len == 0);
+    roost_str query = roost_request_query(req);
+    CHECK(query.ptr == NULL && query.len == 0);
     return ROOST_HANDLER_DONE;
+}
+
+/* Sleeps, then asks its server for the port: still running in a stop under way. */
+static int32_t slow(roost_request *req, roost_response *res, void *userdata) {
+    (void)req;
+    (void)res;
+    struct timespec pause = {0, 300 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    (void)roost_server_port(userdata);
+    return ROOST_HANDLER_DONE;
+}
+
+static void *request_slow(void *port) {
+    char buf[1024];
+    char request[] = "GET /slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    http(*(uint16_t *)port, request, buf, sizeof buf);
+    return NULL;
+}
+
+static void *stop_in_thread(void *srv) {
+    CHECK(roost_server_stop(srv) == ROOST_OK);
+    return NULL;
+}
+
+/* Two threads stop at once while a handler runs, then the server is freed: the second stop
+ * must wait for the first, or the free would pull the server from under the handler. */
+static void check_concurrent_stops(void) {
+    roost_options opts;
+    roost_options_init(&opts, sizeof opts);
+    opts.port = 0;
+    opts.threads = 1;
+    roost_server *srv;
+    CHECK(roost_server_new(&opts, &srv) == ROOST_OK);
+    CHECK(roost_server_route(srv, S("GET"), S("/slow"), slow, srv) == ROOST_OK);
+    CHECK(roost_server_start(srv) == ROOST_OK);
+    uint16_t port = roost_server_port(srv);
+    pthread_t client, stopper;
+    pthread_create(&client, NULL, request_slow, &port);
+    struct timespec pause = {0, 100 * 1000 * 1000};
+    nanosleep(&pause, NULL); /* the handler is now sleeping */
+    pthread_create(&stopper, NULL, stop_in_thread, srv);
+    nanosleep(&pause, NULL);
+    CHECK(roost_server_stop(srv) == ROOST_OK);
+    CHECK(roost_server_free(srv) == ROOST_OK);
+    pthread_join(stopper, NULL);
+    pthread_join(client, NULL);
 }
 
 static int32_t file(roost_request *req, roost_response *res, void *userdata) {
@@ -200,6 +254,7 @@ static void check_plain_functions(void) {
     CHECK(roost_options_init(NULL, sizeof opts) == ROOST_ERR_NULL);
     CHECK(strstr(roost_last_error(), "NULL") != NULL);
     CHECK(roost_options_init(&opts, sizeof opts - 1) == ROOST_ERR_INVALID);
+    CHECK(roost_options_init(&opts, sizeof opts + 8) == ROOST_ERR_INVALID);
     CHECK(roost_options_init(&opts, sizeof opts) == ROOST_OK);
     CHECK(opts.size == sizeof opts && opts.port == 8080 && opts.max_headers == 100);
 
@@ -212,11 +267,14 @@ static void check_plain_functions(void) {
     roost_options_init(&opts, sizeof opts);
     opts.header_timeout_ms = 0;
     CHECK(roost_server_new(&opts, &srv) == ROOST_ERR_INVALID && srv == NULL);
+    roost_options_init(&opts, sizeof opts);
+    opts.threads = 100000;
+    CHECK(roost_server_new(&opts, &srv) == ROOST_ERR_INVALID && srv == NULL);
     CHECK(roost_server_new(NULL, &srv) == ROOST_OK && srv != NULL); /* all defaults */
     CHECK(roost_server_port(srv) == 0);                              /* not started */
     CHECK(roost_server_stop(srv) == ROOST_OK);                       /* not running */
-    roost_server_free(srv);
-    roost_server_free(NULL);
+    CHECK(roost_server_free(srv) == ROOST_OK);
+    CHECK(roost_server_free(NULL) == ROOST_OK);
     CHECK(roost_server_port(NULL) == 0);
     CHECK(roost_server_start(NULL) == ROOST_ERR_NULL);
     CHECK(roost_server_stop(NULL) == ROOST_ERR_NULL);
@@ -333,7 +391,7 @@ int main(void) {
     CHECK(roost_server_new(&busy, &second) == ROOST_OK);
     CHECK(roost_server_start(second) == ROOST_ERR_ADDRESS);
     CHECK(strstr(roost_last_error(), "address in use") != NULL);
-    roost_server_free(second);
+    CHECK(roost_server_free(second) == ROOST_OK);
 
     CHECK(roost_server_stop(srv) == ROOST_OK);
     CHECK(roost_server_stop(srv) == ROOST_OK); /* stop twice */
@@ -344,7 +402,8 @@ int main(void) {
     CHECK(roost_server_start(srv) == ROOST_OK);
     const char *r = get(roost_server_port(srv), "GET", "/silent", "");
     CHECK(r && strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0);
-    roost_server_free(srv);
+    CHECK(roost_server_free(srv) == ROOST_OK);
+    check_concurrent_stops();
 
     unlink(file_path);
     rmdir(dir);

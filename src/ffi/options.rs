@@ -18,7 +18,8 @@ use crate::server::Config;
 /// ```
 ///
 /// Fields are only ever added at the end; `size` tells the library which ones the caller
-/// knows, so a program built against an older header keeps working with a newer library.
+/// knows (the library reads no further and gives the others their defaults), so a program
+/// built against an older header keeps working with a newer library.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct roost_options {
@@ -30,7 +31,7 @@ pub struct roost_options {
     pub host_len: usize,
     /// TCP port; 0 picks a free one (see `roost_server_port`). Default 8080.
     pub port: u16,
-    /// Worker threads; 0 means one per CPU. Default 0.
+    /// Worker threads, at most 1024; 0 means one per CPU. Default 0.
     pub threads: u32,
     /// Open connections allowed at once; the one past it is closed. 0: no limit but the
     /// descriptor limit. Default 0.
@@ -58,7 +59,50 @@ pub struct roost_options {
 
 const DEFAULT_HOST: &[u8] = b"127.0.0.1";
 
-/// Fills `opts` with the defaults; `size` must be `sizeof *opts`.
+/// The size of the first published roost_options. A caller compiled against any header
+/// since then passes a size from this to the current one; fields past its size take their
+/// defaults.
+const FIRST_SIZE: usize = std::mem::size_of::<roost_options>();
+
+/// The most worker threads a server may ask for.
+const MAX_THREADS: u32 = 1024;
+
+fn defaults() -> roost_options {
+    let config = Config::default();
+    let t = &config.timeouts;
+    let l = &config.limits;
+    roost_options {
+        size: std::mem::size_of::<roost_options>(),
+        host: DEFAULT_HOST.as_ptr().cast(),
+        host_len: DEFAULT_HOST.len(),
+        port: 8080,
+        threads: 0,
+        max_connections: 0,
+        max_head_bytes: l.max_head as u32,
+        max_uri_bytes: l.max_uri as u32,
+        max_headers: l.max_headers as u32,
+        max_body_bytes: l.max_body,
+        header_timeout_ms: t.header.as_millis() as u32,
+        keepalive_timeout_ms: t.keep_alive.as_millis() as u32,
+        body_timeout_ms: t.body.as_millis() as u32,
+        write_timeout_ms: t.write.as_millis() as u32,
+        shutdown_timeout_ms: t.shutdown.as_millis() as u32,
+    }
+}
+
+fn check_size(size: usize, func: &str) -> Result<(), roost_result> {
+    if (FIRST_SIZE..=std::mem::size_of::<roost_options>()).contains(&size) {
+        Ok(())
+    } else {
+        Err(fail(
+            ROOST_ERR_INVALID,
+            &format!("{func}: size {size} is not the size of any roost_options this library knows"),
+        ))
+    }
+}
+
+/// Fills `opts` with the defaults; `size` must be `sizeof *opts`. Only `size` bytes are
+/// written, so a caller built against an older (smaller) header is served too.
 ///
 /// Returns `ROOST_ERR_NULL` if `opts` is NULL, `ROOST_ERR_INVALID` if `size` is not a
 /// size this library knows (a header newer than the library, say).
@@ -71,48 +115,52 @@ pub unsafe extern "C" fn roost_options_init(opts: *mut roost_options, size: usiz
         if opts.is_null() {
             return fail(ROOST_ERR_NULL, "roost_options_init: opts is NULL");
         }
-        if size != std::mem::size_of::<roost_options>() {
-            return fail(
-                ROOST_ERR_INVALID,
-                "roost_options_init: size is not sizeof(roost_options) of this library",
-            );
+        if let Err(code) = check_size(size, "roost_options_init") {
+            return code;
         }
-        let config = Config::default();
-        let t = &config.timeouts;
-        let l = &config.limits;
-        let defaults = roost_options {
-            size,
-            host: DEFAULT_HOST.as_ptr().cast(),
-            host_len: DEFAULT_HOST.len(),
-            port: 8080,
-            threads: 0,
-            max_connections: 0,
-            max_head_bytes: l.max_head as u32,
-            max_uri_bytes: l.max_uri as u32,
-            max_headers: l.max_headers as u32,
-            max_body_bytes: l.max_body,
-            header_timeout_ms: t.header.as_millis() as u32,
-            keepalive_timeout_ms: t.keep_alive.as_millis() as u32,
-            body_timeout_ms: t.body.as_millis() as u32,
-            write_timeout_ms: t.write.as_millis() as u32,
-            shutdown_timeout_ms: t.shutdown.as_millis() as u32,
+        let mut filled = defaults();
+        filled.size = size;
+        // SAFETY: `filled` is a live roost_options at least `size` bytes long (checked), and
+        // `opts` points to `size` writable bytes, per the contract; they cannot overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (&filled as *const roost_options).cast::<u8>(),
+                opts.cast::<u8>(),
+                size,
+            )
         };
-        // SAFETY: `opts` is non-NULL and, per the contract, points to a writable
-        // roost_options of the size just checked.
-        unsafe { opts.write(defaults) };
         ROOST_OK
     })
 }
 
-/// Turns options into a server config, or an error message.
+/// Reads the caller's options: the fields within its `size`, defaults for the rest.
+///
+/// # Safety
+/// `opts` must point to a roost_options whose `size` field is readable and which is
+/// `size` bytes long.
+pub unsafe fn read_options(opts: *const roost_options) -> Result<roost_options, roost_result> {
+    // SAFETY: the `size` field comes first and is always readable, per the contract.
+    let size = unsafe { std::ptr::addr_of!((*opts).size).read_unaligned() };
+    check_size(size, "roost_server_new")?;
+    let mut full = defaults();
+    // SAFETY: `opts` holds `size` readable bytes, and `full` is at least that long.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            opts.cast::<u8>(),
+            (&mut full as *mut roost_options).cast::<u8>(),
+            size,
+        )
+    };
+    Ok(full)
+}
+
+/// Turns options (complete: see `read_options`) into a server config, or an error message.
 ///
 /// # Safety
 /// `opts.host` must point to `opts.host_len` readable bytes.
 pub unsafe fn to_config(opts: &roost_options) -> Result<Config, String> {
-    if opts.size < std::mem::size_of::<roost_options>() {
-        return Err(
-            "options: size is smaller than any roost_options (use roost_options_init)".into(),
-        );
+    if opts.threads > MAX_THREADS {
+        return Err(format!("options: threads must be at most {MAX_THREADS}"));
     }
     // SAFETY: the caller guarantees host/host_len describe readable bytes.
     let host = unsafe { bytes_arg(opts.host, opts.host_len) }.ok_or("options: host is NULL")?;

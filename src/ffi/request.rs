@@ -10,7 +10,8 @@ use crate::http::Request;
 use crate::router::Matched;
 
 /// The request being handled. Lent to a handler for the duration of its call: it, and
-/// every view obtained from it, is invalid once the handler returns.
+/// every view obtained from it, is invalid once the handler returns. Use it from the
+/// handler's thread only (or one thread at a time).
 pub struct roost_request {
     req: *const Request<'static>,
     route: *const Matched<'static>,
@@ -285,7 +286,7 @@ pub unsafe extern "C" fn roost_request_param(
     })
 }
 
-/// The request content, de-chunked; `{ptr, 0}` when there is none. May contain NUL bytes.
+/// The request content, de-chunked; length 0 when there is none. May contain NUL bytes.
 ///
 /// # Safety
 /// `req` must be NULL or the handle passed to the running handler.

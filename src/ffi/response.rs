@@ -10,9 +10,10 @@ use super::strings::bytes_arg;
 use crate::files::{open_regular, send_file};
 use crate::http::{Response, ResponseError};
 
-/// The response being built. Lent to a handler for the duration of its call. It starts as
-/// `200 OK` with no fields and an empty body; roost adds `Date`, `Server`,
-/// `Content-Length` and `Connection` itself.
+/// The response being built. Lent to a handler for the duration of its call, to be used
+/// from the handler's thread only (or one thread at a time). It starts as `200 OK` with
+/// no fields and an empty body; roost adds `Date`, `Server`, `Content-Length` and
+/// `Connection` itself.
 pub struct roost_response {
     res: *mut Response,
 }
@@ -111,7 +112,8 @@ pub unsafe extern "C" fn roost_response_add_header(
 }
 
 /// Sets the body to a copy of `len` bytes at `data` (NULL with 0 for an empty body),
-/// replacing any body or file set before.
+/// replacing any body or file set before. A HEAD request, and a 204 or 304 status, get
+/// no body whatever is set (the length is still reported for HEAD).
 ///
 /// # Safety
 /// `res` must be NULL or the handle passed to the running handler; `data` must point to

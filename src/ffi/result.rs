@@ -1,7 +1,7 @@
 //! Result codes and the per-thread last-error message.
 
 use std::cell::RefCell;
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 
 /// What a roost function returns. The numbers are fixed and never reused.
 #[repr(C)]
@@ -29,14 +29,35 @@ pub enum roost_result {
 
 pub use roost_result::*;
 
+/// Room for a last-error message, NUL included; longer messages are cut.
+const LAST_ERROR_CAP: usize = 512;
+
 thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// The calling thread's last-error message, NUL-terminated. A fixed buffer, so the
+    /// pointer `roost_last_error` returns stays valid for the thread's life.
+    static LAST_ERROR: RefCell<[u8; LAST_ERROR_CAP]> = const { RefCell::new([0; LAST_ERROR_CAP]) };
 }
 
-/// Records `message` as the calling thread's last error.
+/// Records `message` as the calling thread's last error. Does nothing while the thread's
+/// locals are being torn down (a roost call from a thread-exit destructor), rather than
+/// panic outside any guard.
 pub fn set_last_error(message: &str) {
-    let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
-    LAST_ERROR.with(|last| *last.borrow_mut() = text);
+    let _ = LAST_ERROR.try_with(|last| {
+        let Ok(mut buf) = last.try_borrow_mut() else {
+            return;
+        };
+        let mut len = message.len().min(LAST_ERROR_CAP - 1);
+        while !message.is_char_boundary(len) {
+            len -= 1;
+        }
+        buf[..len].copy_from_slice(&message.as_bytes()[..len]);
+        buf[len] = 0;
+        for byte in &mut buf[..len] {
+            if *byte == 0 {
+                *byte = b' ';
+            }
+        }
+    });
 }
 
 /// Records `message` and returns `code`, for `return fail(...)`.
@@ -64,11 +85,14 @@ pub extern "C" fn roost_result_str(result: i32) -> *const c_char {
 }
 
 /// The message of the most recent failed roost call on the calling thread, with details
-/// (e.g. "bind 127.0.0.1:8080: address in use"); "" if none has failed. NUL-terminated,
-/// owned by roost, valid until the next roost call on this thread: copy it to keep it.
+/// (e.g. "bind 127.0.0.1:8080: address in use"); "" if none has failed. NUL-terminated
+/// and owned by roost: the pointer stays valid for the thread's life, but the next failed
+/// call on this thread overwrites the text, so copy it to keep it.
 #[no_mangle]
 pub extern "C" fn roost_last_error() -> *const c_char {
     guard!(c"".as_ptr(), {
-        LAST_ERROR.with(|last| last.borrow().as_ptr())
+        LAST_ERROR
+            .try_with(|last| last.as_ptr().cast::<c_char>().cast_const())
+            .unwrap_or(c"".as_ptr())
     })
 }

@@ -4,10 +4,11 @@ use std::ffi::{c_char, c_void, OsStr};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::ThreadId;
 
 use super::handler::{roost_handler, CHandler};
-use super::options::{roost_options, roost_options_init, to_config};
+use super::options::{read_options, roost_options, roost_options_init, to_config};
 use super::result::*;
 use super::strings::bytes_arg;
 use crate::router::Router;
@@ -18,6 +19,8 @@ use crate::StaticFiles;
 /// Create it with `roost_server_new`, free it with `roost_server_free`.
 pub struct roost_server {
     state: Mutex<State>,
+    /// Signalled when a stop under way has finished.
+    stopped: Condvar,
     /// The port while running, 0 otherwise; read without the lock, so that a handler can
     /// ask for it while another thread stops the server.
     port: AtomicU16,
@@ -27,6 +30,11 @@ struct State {
     config: Config,
     router: Arc<Router>,
     running: Option<Server>,
+    /// A thread is stopping the server (outside the lock, since that waits for handlers).
+    stopping: bool,
+    /// The worker threads from start until the stop is over: calls from them must not wait
+    /// for the stop, which waits for them.
+    workers: Vec<ThreadId>,
 }
 
 impl roost_server {
@@ -34,6 +42,46 @@ impl roost_server {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Locks the state once no stop is under way. Refused (`ROOST_ERR_STATE`) on one of the
+    /// server's own worker threads, which a stop would wait for.
+    fn settled(&self, func: &str) -> Result<MutexGuard<'_, State>, roost_result> {
+        let mut state = self.lock();
+        if state.workers.contains(&std::thread::current().id()) {
+            return Err(fail(
+                ROOST_ERR_STATE,
+                &format!("{func}: called from one of the server's own handlers"),
+            ));
+        }
+        while state.stopping {
+            state = self
+                .stopped
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        Ok(state)
+    }
+
+    /// Stops the server if it runs and returns once it has stopped, also when another
+    /// thread started the stop.
+    fn stop(&self, func: &str) -> Result<(), roost_result> {
+        let mut running = {
+            let mut state = self.settled(func)?;
+            let Some(running) = state.running.take() else {
+                return Ok(());
+            };
+            state.stopping = true;
+            self.port.store(0, Ordering::Release);
+            running
+        };
+        running.stop();
+        drop(running);
+        let mut state = self.lock();
+        state.stopping = false;
+        state.workers.clear();
+        self.stopped.notify_all();
+        Ok(())
     }
 }
 
@@ -67,20 +115,23 @@ pub unsafe extern "C" fn roost_server_new(
         if out.is_null() {
             return fail(ROOST_ERR_NULL, "roost_server_new: out is NULL");
         }
-        let mut defaults = std::mem::MaybeUninit::<roost_options>::uninit();
         let opts = if opts.is_null() {
+            let mut defaults = std::mem::MaybeUninit::<roost_options>::uninit();
             // SAFETY: `defaults` is writable and exactly sizeof(roost_options).
             unsafe {
                 roost_options_init(defaults.as_mut_ptr(), std::mem::size_of::<roost_options>())
             };
             // SAFETY: roost_options_init filled every field of `defaults`.
-            unsafe { defaults.assume_init_ref() }
+            unsafe { defaults.assume_init() }
         } else {
-            // SAFETY: the caller passes a valid roost_options.
-            unsafe { &*opts }
+            // SAFETY: the caller passes a roost_options of its stated size.
+            match unsafe { read_options(opts) } {
+                Ok(opts) => opts,
+                Err(code) => return code,
+            }
         };
         // SAFETY: `opts.host` describes `host_len` readable bytes, per the contract.
-        let config = match unsafe { to_config(opts) } {
+        let config = match unsafe { to_config(&opts) } {
             Ok(config) => config,
             Err(message) => return fail(ROOST_ERR_INVALID, &message),
         };
@@ -89,7 +140,10 @@ pub unsafe extern "C" fn roost_server_new(
                 config,
                 router: Arc::new(Router::new()),
                 running: None,
+                stopping: false,
+                workers: Vec::new(),
             }),
+            stopped: Condvar::new(),
             port: AtomicU16::new(0),
         });
         // SAFETY: `out` is non-NULL and writable, per the contract.
@@ -151,7 +205,10 @@ pub unsafe extern "C" fn roost_server_route(
                 "roost_server_route: method or pattern is not UTF-8",
             );
         };
-        let mut state = server.lock();
+        let mut state = match server.settled("roost_server_route") {
+            Ok(state) => state,
+            Err(code) => return code,
+        };
         let Some(router) = routable(&mut state, "roost_server_route") else {
             return ROOST_ERR_STATE;
         };
@@ -203,7 +260,10 @@ pub unsafe extern "C" fn roost_server_static(
             Ok(files) => files,
             Err(e) => return fail(ROOST_ERR_IO, &format!("roost_server_static: {e}")),
         };
-        let mut state = server.lock();
+        let mut state = match server.settled("roost_server_static") {
+            Ok(state) => state,
+            Err(code) => return code,
+        };
         let Some(router) = routable(&mut state, "roost_server_static") else {
             return ROOST_ERR_STATE;
         };
@@ -246,7 +306,10 @@ pub unsafe extern "C" fn roost_server_start(srv: *mut roost_server) -> roost_res
             Ok(s) => s,
             Err(code) => return code,
         };
-        let mut state = server.lock();
+        let mut state = match server.settled("roost_server_start") {
+            Ok(state) => state,
+            Err(code) => return code,
+        };
         if state.running.is_some() {
             return fail(ROOST_ERR_STATE, "roost_server_start: already running");
         }
@@ -256,6 +319,7 @@ pub unsafe extern "C" fn roost_server_start(srv: *mut roost_server) -> roost_res
                 server
                     .port
                     .store(running.local_addr().port(), Ordering::Release);
+                state.workers = running.worker_threads();
                 state.running = Some(running);
                 ROOST_OK
             }
@@ -290,8 +354,10 @@ pub unsafe extern "C" fn roost_server_port(srv: *const roost_server) -> u16 {
 
 /// Stops gracefully: new connections are refused at once, idle connections closed,
 /// responses in flight finished (each closing its connection) within the shutdown
-/// timeout, then the server's threads are joined. Returns when they are. Calling it on a
-/// server that is not running does nothing and returns `ROOST_OK`.
+/// timeout, then the server's threads are joined. Returns when they are, also when
+/// another thread started the stop. A handler still running when the timeout passes is
+/// waited for: the timeout cannot interrupt host code. Calling it on a server that is not
+/// running does nothing and returns `ROOST_OK`.
 ///
 /// Must not be called from one of the server's own handlers (it would wait for itself):
 /// that returns `ROOST_ERR_STATE`.
@@ -306,56 +372,34 @@ pub unsafe extern "C" fn roost_server_stop(srv: *mut roost_server) -> roost_resu
             Ok(s) => s,
             Err(code) => return code,
         };
-        let running = {
-            let mut state = server.lock();
-            if state
-                .running
-                .as_ref()
-                .is_some_and(Server::is_own_worker_thread)
-            {
-                return fail(
-                    ROOST_ERR_STATE,
-                    "roost_server_stop: called from the server's own handler",
-                );
-            }
-            state.running.take()
-        };
-        // Stop without holding the lock: handlers finishing meanwhile may still call in.
-        if let Some(mut running) = running {
-            server.port.store(0, Ordering::Release);
-            running.stop();
+        match server.stop("roost_server_stop") {
+            Ok(()) => ROOST_OK,
+            Err(code) => code,
         }
-        ROOST_OK
     })
 }
 
-/// Stops the server if it runs, then frees it. NULL does nothing. The handle must not be
-/// used afterwards, nor freed from one of its own handlers.
+/// Stops the server if it runs (waiting, like `roost_server_stop`), then frees it and
+/// returns `ROOST_OK`; NULL does nothing. The handle must not be used afterwards.
+///
+/// From one of the server's own handlers this would wait for itself: it returns
+/// `ROOST_ERR_STATE` and neither stops nor frees anything.
 ///
 /// # Safety
-/// `srv` must be NULL or a live handle, not used again afterwards.
+/// `srv` must be NULL or a live handle, not used again after `ROOST_OK`.
 #[no_mangle]
-pub unsafe extern "C" fn roost_server_free(srv: *mut roost_server) {
-    guard!((), {
-        if srv.is_null() {
-            return;
+pub unsafe extern "C" fn roost_server_free(srv: *mut roost_server) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: `srv` is NULL or a live handle, per the contract.
+        let Some(server) = (unsafe { srv.as_ref() }) else {
+            return ROOST_OK;
+        };
+        if let Err(code) = server.stop("roost_server_free") {
+            return code;
         }
-        // SAFETY: `srv` is a live handle from roost_server_new, which the caller gives up.
-        let server = unsafe { Box::from_raw(srv) };
-        let own_thread = server
-            .lock()
-            .running
-            .as_ref()
-            .is_some_and(Server::is_own_worker_thread);
-        if own_thread {
-            // Freeing from inside would wait for this very thread and then pull the server
-            // out from under it: keep it alive instead.
-            set_last_error("roost_server_free: called from the server's own handler; not freed");
-            Box::leak(server);
-            return;
-        }
-        let running = server.lock().running.take();
-        drop(running);
-        drop(server);
+        // SAFETY: `srv` came from Box::into_raw in roost_server_new; the caller gives it up,
+        // and the server is stopped, so no handler can reach it any more.
+        drop(unsafe { Box::from_raw(srv) });
+        ROOST_OK
     })
 }

@@ -3,8 +3,9 @@
 use std::ffi::c_char;
 
 /// A view of bytes owned by roost: `ptr` points at `len` bytes, not NUL-terminated (and
-/// a body may contain NUL bytes). An absent value is `{NULL, 0}`. Valid only as long as
-/// the function that returned it says, usually the current handler call.
+/// a body may contain NUL bytes). An absent value is `{NULL, 0}`; an empty one has
+/// `len` 0 and a valid, non-NULL `ptr`. Valid only as long as the function that returned
+/// it says, usually the current handler call.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct roost_str {
@@ -18,9 +19,16 @@ impl roost_str {
         len: 0,
     };
 
+    /// A view of `bytes`. An empty slice may have a dangling pointer, which C must not
+    /// even pass to memcmp: it gets a pointer to a static empty string instead.
     pub fn of(bytes: &[u8]) -> roost_str {
+        let ptr = if bytes.is_empty() {
+            c"".as_ptr()
+        } else {
+            bytes.as_ptr().cast()
+        };
         roost_str {
-            ptr: bytes.as_ptr().cast(),
+            ptr,
             len: bytes.len(),
         }
     }

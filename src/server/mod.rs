@@ -90,11 +90,10 @@ impl Server {
         self.local_addr
     }
 
-    /// Whether the calling thread is one of this server's workers (a handler running now).
-    /// Such a thread must not stop its own server: stopping waits for the workers.
-    pub fn is_own_worker_thread(&self) -> bool {
-        let me = std::thread::current().id();
-        self.threads.iter().any(|t| t.thread().id() == me)
+    /// The ids of this server's worker threads. A handler runs on one of them, and must
+    /// not stop its own server: stopping waits for the workers.
+    pub fn worker_threads(&self) -> Vec<std::thread::ThreadId> {
+        self.threads.iter().map(|t| t.thread().id()).collect()
     }
 
     /// Open connections right now, across all workers.

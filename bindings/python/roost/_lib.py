@@ -51,7 +51,8 @@ class roost_options(ctypes.Structure):
 
     _fields_ = [
         ("size", ctypes.c_size_t),
-        ("host", ctypes.c_char_p),
+        # Not c_char_p: the library's default is not NUL-terminated.
+        ("host", ctypes.c_void_p),
         ("host_len", ctypes.c_size_t),
         ("port", ctypes.c_uint16),
         ("threads", ctypes.c_uint32),
@@ -69,6 +70,7 @@ class roost_options(ctypes.Structure):
 
 
 OK = 0
+ERR_STATE = 3
 ERR_NOT_FOUND = 6
 HANDLER_DONE = 0
 HANDLER_FAILED = 1
@@ -108,7 +110,7 @@ _declare("roost_server_static", _r, [_p, _s, _n, _s, _n], checked=True)
 _declare("roost_server_start", _r, [_p], checked=True)
 _declare("roost_server_port", ctypes.c_uint16, [_p])
 _declare("roost_server_stop", _r, [_p], checked=True)
-_declare("roost_server_free", None, [_p])
+_declare("roost_server_free", _r, [_p], checked=True)
 for _name in ("method", "path", "target", "query", "body"):
     _declare("roost_request_" + _name, roost_str, [_p])
 # Lookups return ROOST_ERR_NOT_FOUND routinely: the caller checks, no errcheck.

@@ -62,7 +62,10 @@ def write(res, result):
     pairs = [(str(n), str(v)) for n, v in _header_pairs(headers)]
     if content_type and not any(n.lower() == "content-type" for n, _ in pairs):
         pairs.append(("Content-Type", content_type))
-    lib.roost_response_set_status(res, int(status))
+    status = int(status)
+    if not 0 <= status <= 0xFFFF:  # ctypes would wrap it silently; the library checks the rest
+        raise ValueError("status %d is not an HTTP status" % status)
+    lib.roost_response_set_status(res, status)
     for name, value in pairs:
         name_b, value_b = name.encode("latin-1"), value.encode("latin-1")
         lib.roost_response_add_header(res, name_b, len(name_b), value_b, len(value_b))

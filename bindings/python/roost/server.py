@@ -16,6 +16,10 @@ lib = _lib.lib
 
 _PARAM = re.compile(r"^\{(\w+)\}$")
 
+# Callbacks of servers that could not be freed (closed from one of their own handlers, then
+# dropped): the library may still call them, so they must never be collected.
+_orphaned_callbacks = []
+
 # Servers not closed yet. At exit they are closed before the interpreter goes away, so no
 # worker thread calls a Python handler into a finalizing interpreter.
 _open_servers = weakref.WeakSet()
@@ -39,6 +43,13 @@ def _param_names(pattern):
     return names
 
 
+def _bounded(name, value, low, high):
+    value = int(value)
+    if not low <= value <= high:
+        raise ValueError("%s must be between %d and %d, not %d" % (name, low, high, value))
+    return value
+
+
 class Server:
     """An HTTP server running on the library's own threads.
 
@@ -53,27 +64,30 @@ class Server:
 
     _SECONDS = ("header_timeout", "keepalive_timeout", "body_timeout", "write_timeout",
                 "shutdown_timeout")
-    _COUNTS = ("threads", "max_connections", "max_head_bytes", "max_uri_bytes", "max_headers",
-               "max_body_bytes")
+    # The most each count may be: ctypes would silently wrap a larger or negative value.
+    _COUNTS = {"threads": 2**32 - 1, "max_connections": 2**32 - 1, "max_head_bytes": 2**32 - 1,
+               "max_uri_bytes": 2**32 - 1, "max_headers": 2**32 - 1, "max_body_bytes": 2**64 - 1}
 
     def __init__(self, host="127.0.0.1", port=8080, **options):
+        self._handle = None
+        self._callbacks = []
         opts = _lib.roost_options()
         lib.roost_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
-        self._host = host.encode()
-        opts.host, opts.host_len = self._host, len(self._host)
-        opts.port = port
+        self._host = ctypes.create_string_buffer(host.encode(), len(host.encode()))
+        opts.host, opts.host_len = ctypes.addressof(self._host), len(self._host)
+        opts.port = _bounded("port", port, 0, 0xFFFF)
         for name, value in options.items():
             if name in self._SECONDS:
-                setattr(opts, name + "_ms", max(1, round(value * 1000)))
+                ms = round(value * 1000)
+                setattr(opts, name + "_ms", _bounded(name + " in ms", ms, 1, 2**32 - 1))
             elif name in self._COUNTS:
-                setattr(opts, name, value)
+                setattr(opts, name, _bounded(name, value, 0, self._COUNTS[name]))
             else:
                 raise TypeError("Server() got an unexpected option %r" % name)
         handle = ctypes.c_void_p()
         lib.roost_server_new(ctypes.byref(opts), ctypes.byref(handle))
         self._handle = handle
-        # The library calls these; they must live as long as the server.
-        self._callbacks = []
+        # The library calls self._callbacks; they must live as long as the server.
         _open_servers.add(self)
 
     def route(self, method, pattern):
@@ -98,9 +112,13 @@ class Server:
                 write(res_ptr, func(request))
                 return _lib.HANDLER_DONE
             except BaseException:
-                # A handler that raises gets a 500; the server goes on.
-                print("roost: handler for %s %s raised:" % (method, pattern), file=sys.stderr)
-                traceback.print_exc()
+                # A handler that raises gets a 500; the server goes on. Reporting must not
+                # raise in turn (stderr may be closed): nothing may escape into ctypes.
+                try:
+                    print("roost: handler for %s %s raised:" % (method, pattern), file=sys.stderr)
+                    traceback.print_exc()
+                except BaseException:
+                    pass
                 return _lib.HANDLER_FAILED
             finally:
                 request._release()
@@ -131,10 +149,13 @@ class Server:
         lib.roost_server_stop(self._live())
 
     def close(self):
-        """Stop if needed and free the server. Safe to call more than once."""
-        handle, self._handle = getattr(self, "_handle", None), None
-        if handle:
-            lib.roost_server_free(handle)
+        """Stop if needed and free the server. Safe to call more than once. From one of
+        the server's own handlers it raises roost.Error and changes nothing."""
+        handle = getattr(self, "_handle", None)
+        if not handle:
+            return
+        lib.roost_server_free(handle)
+        self._handle = None
         self._callbacks = []
         _open_servers.discard(self)
 
@@ -154,4 +175,6 @@ class Server:
         try:
             self.close()
         except Exception:
-            pass
+            # Dropped inside one of its own handlers: the server lives on, and so must
+            # the functions the library calls.
+            _orphaned_callbacks.extend(getattr(self, "_callbacks", []))

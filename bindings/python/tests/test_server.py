@@ -305,6 +305,40 @@ class LifecycleTest(unittest.TestCase):
         with self.assertRaises(TypeError):
             roost.Server(colour="blue")
 
+    def test_closing_or_stopping_from_its_own_handler_is_refused(self):
+        outcomes = []
+        with roost.Server(port=0) as srv:
+
+            @srv.route("GET", "/close")
+            def close(req):
+                for action in (srv.close, srv.stop):
+                    try:
+                        action()
+                        outcomes.append("done")
+                    except roost.Error as e:
+                        outcomes.append(e.code)
+                return "still here"
+
+            srv.start()
+            self.assertEqual(request(srv.port, "GET", "/close")[2], b"still here")
+            self.assertEqual(request(srv.port, "GET", "/close")[2], b"still here")
+        self.assertEqual(outcomes, [3, 3, 3, 3])
+
+    def test_values_ctypes_would_wrap_are_refused(self):
+        for bad in ({"port": 65536}, {"port": -1}, {"threads": -1}, {"max_body_bytes": -5},
+                    {"header_timeout": 0}, {"keepalive_timeout": 10**8}):
+            with self.assertRaises(ValueError, msg=repr(bad)):
+                roost.Server(**bad)
+        with self.assertRaises(roost.Error):
+            roost.Server(port=0, threads=100000)
+        with roost.Server(port=0) as srv:
+            srv.add_route("GET", "/wrap", lambda req: (65736, "wrapped?"))
+            srv.add_route("GET", "/low", lambda req: (99, "too low"))
+            srv.start()
+            with contextlib.redirect_stderr(io.StringIO()):
+                self.assertEqual(request(srv.port, "GET", "/wrap")[0], 500)
+                self.assertEqual(request(srv.port, "GET", "/low")[0], 500)
+
     def test_options_are_applied(self):
         with roost.Server(port=0, threads=1, max_body_bytes=10, keepalive_timeout=0.2) as srv:
             srv.add_route("POST", "/", lambda req: "ok")
