@@ -166,8 +166,8 @@ pub unsafe extern "C" fn roost_response_set_file(
         };
         let path = Path::new(OsStr::from_bytes(path));
         match open_regular(path) {
-            Ok((file, len)) => {
-                send_file(file, len, path.as_os_str().as_bytes(), res);
+            Ok((file, meta)) => {
+                send_file(file, &meta, path.as_os_str().as_bytes(), res);
                 ROOST_OK
             }
             Err(e) => {

@@ -1,28 +1,40 @@
 //! The static file server: a document root served read-only over GET and HEAD.
 
+mod listing;
 mod mime;
 mod resolve;
+mod send;
+mod url;
 
 use std::ffi::CString;
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
-use crate::http::{Handler, Request, Response};
+use crate::http::encoding;
+use crate::http::{Handler, Request, Response, ResponseError};
 use crate::sys::file::{open_beneath, open_root};
 
 pub use resolve::{from_segments, resolve, Refusal, Resolved};
+pub use send::{open_regular, send_file, validators};
+pub use url::push_path_encoded;
 
 /// The methods a static mount allows, for `Allow` fields.
 pub const ALLOW: &[u8] = b"GET, HEAD, OPTIONS";
 
+/// Precompressed forms looked for beside a file, best first: the coding and the suffix.
+const PRECOMPRESSED: [(&str, &[u8]); 2] = [("br", b".br"), ("gzip", b".gz")];
+
 /// Serves the files under one directory. See the crate README for the rules: index.html for
-/// directories, 301 to add a missing slash, 404 for what is missing or hidden, and nothing
-/// outside the root, ever.
+/// directories, 301 to add a missing slash, 404 for what is missing or hidden, validators,
+/// conditional requests and ranges, precompressed `.br`/`.gz` forms, and nothing outside
+/// the root, ever.
 #[derive(Debug)]
 pub struct StaticFiles {
     root: OwnedFd,
+    cache_control: Option<Vec<u8>>,
+    listing: bool,
 }
 
 impl StaticFiles {
@@ -32,26 +44,51 @@ impl StaticFiles {
         let root = open_root(dir).map_err(|e| {
             io::Error::new(e.kind(), format!("document root {}: {}", dir.display(), e))
         })?;
-        Ok(StaticFiles { root })
+        Ok(StaticFiles {
+            root,
+            cache_control: None,
+            listing: false,
+        })
     }
 
-    /// Answers a GET or HEAD for `raw_path` (percent-encoded, starting with `/`, relative
-    /// to this root); `query` is kept on redirects.
-    pub fn serve(&self, raw_path: &str, query: Option<&str>, res: &mut Response) {
-        match resolve(raw_path) {
-            Ok(resolved) => self.serve_resolved(b"", &resolved, query, res),
+    /// Sends `Cache-Control: <value>` with every file (200, 206 and 304), e.g.
+    /// `max-age=3600`. Off by default. The value must be a valid field value.
+    pub fn with_cache_control(mut self, value: &str) -> Result<StaticFiles, ResponseError> {
+        let valid = !value.is_empty()
+            && value
+                .bytes()
+                .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f));
+        if !valid {
+            return Err(ResponseError::InvalidHeaderValue);
+        }
+        self.cache_control = Some(value.as_bytes().to_vec());
+        Ok(self)
+    }
+
+    /// Lists the entries of directories that have no index.html, instead of 404.
+    /// Off by default.
+    pub fn with_listing(mut self, listing: bool) -> StaticFiles {
+        self.listing = listing;
+        self
+    }
+
+    /// Answers a GET or HEAD for the request's path, relative to this root.
+    pub fn serve(&self, req: &Request<'_>, res: &mut Response) {
+        match resolve(req.path()) {
+            Ok(resolved) => self.serve_resolved(b"", &resolved, req, res),
             Err(Refusal::BadRequest) => res.set_error(400),
             Err(Refusal::NotFound) => res.set_error(404),
         }
     }
 
     /// Answers a GET or HEAD for a path already resolved under this root. `mount` is the
-    /// URL prefix the root is served at (`""` or `/files`, say), for redirects.
+    /// URL prefix the root is served at (`""` or `/files`, say), for redirects and
+    /// listings.
     pub fn serve_resolved(
         &self,
         mount: &[u8],
         resolved: &Resolved,
-        query: Option<&str>,
+        req: &Request<'_>,
         res: &mut Response,
     ) {
         let name: &[u8] = if resolved.relative.is_empty() {
@@ -65,7 +102,7 @@ impl StaticFiles {
         };
         if meta.is_dir() {
             if !resolved.trailing_slash {
-                return redirect_to_slash(mount, &resolved.relative, query, res);
+                return redirect_to_slash(mount, &resolved.relative, req.query(), res);
             }
             let mut index = resolved.relative.clone();
             if !index.is_empty() {
@@ -73,20 +110,64 @@ impl StaticFiles {
             }
             index.extend_from_slice(b"index.html");
             match self.open(&index) {
-                Ok((file, meta)) if meta.is_file() => send_file(file, meta.len(), &index, res),
+                Ok((index_file, index_meta)) if index_meta.is_file() => {
+                    self.send(index_file, &index_meta, &index, req, res)
+                }
+                Ok(_) | Err(404) if self.listing => {
+                    listing::respond_listing(file, mount, &resolved.relative, res)
+                }
                 Ok(_) | Err(404) => res.set_error(404),
                 Err(status) => res.set_error(status),
             }
         } else if meta.is_file() && !resolved.trailing_slash {
-            send_file(file, meta.len(), name, res);
+            self.send(file, &meta, name, req, res);
         } else {
             // A FIFO, socket or device, or a file asked for as a directory.
             res.set_error(404);
         }
     }
 
+    /// Sends a regular file, or its precompressed form beside it (`name.br`, `name.gz`)
+    /// when the request's Accept-Encoding prefers one: with `Content-Encoding`, the
+    /// original's Content-Type and the form's own validators. `Vary: Accept-Encoding` goes
+    /// on every response for a file that has such forms.
+    fn send(
+        &self,
+        file: File,
+        meta: &Metadata,
+        name: &[u8],
+        req: &Request<'_>,
+        res: &mut Response,
+    ) {
+        let mut forms: Vec<(&str, File, Metadata)> = Vec::new();
+        for (coding, suffix) in PRECOMPRESSED {
+            let form_name = [name, suffix].concat();
+            if let Ok((form, form_meta)) = self.open(&form_name) {
+                if form_meta.is_file() {
+                    forms.push((coding, form, form_meta));
+                }
+            }
+        }
+        if !forms.is_empty() {
+            res.push_header("Vary", &[b"Accept-Encoding"]);
+        }
+        let codings: Vec<&str> = forms.iter().map(|(coding, _, _)| *coding).collect();
+        match encoding::choose(req.header("accept-encoding"), &codings) {
+            Some(chosen) => {
+                let at = forms.iter().position(|(c, _, _)| *c == chosen).unwrap_or(0);
+                let (coding, form, form_meta) = forms.swap_remove(at);
+                res.push_header("Content-Encoding", &[coding.as_bytes()]);
+                send_file(form, &form_meta, name, res);
+            }
+            None => send_file(file, meta, name, res),
+        }
+        if let Some(value) = &self.cache_control {
+            res.push_header("Cache-Control", &[value]);
+        }
+    }
+
     /// Opens `relative` under the root and reads its metadata; errors are statuses.
-    fn open(&self, relative: &[u8]) -> Result<(File, std::fs::Metadata), u16> {
+    fn open(&self, relative: &[u8]) -> Result<(File, Metadata), u16> {
         let c_name = CString::new(relative).map_err(|_| 400u16)?;
         let file = open_beneath(self.root.as_fd(), &c_name).map_err(|e| status_for(&e))?;
         let meta = file.metadata().map_err(|_| 500u16)?;
@@ -96,9 +177,7 @@ impl StaticFiles {
 
 impl Handler for StaticFiles {
     fn handle(&self, req: &Request<'_>, res: &mut Response) {
-        respond(req.method(), res, |res| {
-            self.serve(req.path(), req.query(), res)
-        });
+        respond(req.method(), res, |res| self.serve(req, res));
     }
 
     /// Files are read-only: no content is ever used, so a client waiting on
@@ -135,34 +214,6 @@ pub fn method_not_allowed(method: &str, allow: &[u8], res: &mut Response) {
     }
 }
 
-/// The response for a regular file: its Content-Type (unless the response has one), and
-/// the file itself as the body.
-pub fn send_file(file: File, len: u64, name: &[u8], res: &mut Response) {
-    if !res.has_header("content-type") {
-        res.push_header("Content-Type", &mime::content_type(name));
-    }
-    res.set_file(file, 0, len);
-}
-
-/// Opens a regular file by path for a handler's response: the host picked the path, so it
-/// is not confined to any root. O_NONBLOCK keeps a FIFO from blocking the open; anything
-/// but a regular file is refused.
-pub fn open_regular(path: &Path) -> io::Result<(File, u64)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} is not a regular file", path.display()),
-        ));
-    }
-    Ok((file, meta.len()))
-}
-
 /// `/dir` names a directory: send the client to `/dir/`, keeping the query, so that
 /// relative links in its index resolve against the directory. The location is built from
 /// the resolved path, re-encoded, never from the raw target: `//evil.example/../dir` must
@@ -181,19 +232,6 @@ fn redirect_to_slash(mount: &[u8], relative: &[u8], query: Option<&str>, res: &m
         location.extend_from_slice(q.as_bytes());
     }
     res.push_header("Location", &[&location]);
-}
-
-/// Appends `path` percent-encoded for a URI path: `/` stays a separator, and only
-/// unreserved characters, sub-delims, `:` and `@` stay as they are (RFC 3986 §3.3).
-pub fn push_path_encoded(out: &mut Vec<u8>, path: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in path {
-        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {
-            out.push(b);
-        } else {
-            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-        }
-    }
 }
 
 fn status_for(err: &io::Error) -> u16 {

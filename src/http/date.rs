@@ -29,6 +29,85 @@ pub fn format_http_date(unix_secs: u64) -> [u8; DATE_LEN] {
     out
 }
 
+/// Parses an HTTP-date in any of the three forms a recipient must accept (RFC 9110
+/// §5.6.7): IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850
+/// `Sunday, 06-Nov-94 08:49:37 GMT` and asctime `Sun Nov  6 08:49:37 1994`. Returns
+/// seconds since the Unix epoch, or `None` for anything else (the weekday is not checked).
+pub fn parse_http_date(text: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(text).ok()?.trim_matches([' ', '\t']);
+    let (_weekday, rest) = text.split_once([',', ' '])?;
+    let rest = rest.trim_start();
+    let fields: Vec<&str> = rest.split(' ').filter(|f| !f.is_empty()).collect();
+    let (day, month, year, time) = match fields.as_slice() {
+        // IMF-fixdate: 06 Nov 1994 08:49:37 GMT
+        [day, month, year, time, "GMT"] if text.contains(',') => (*day, *month, *year, *time),
+        // RFC 850: 06-Nov-94 08:49:37 GMT
+        [date, time, "GMT"] if text.contains(',') => {
+            let mut parts = date.split('-');
+            let (day, month, yy) = (parts.next()?, parts.next()?, parts.next()?);
+            if parts.next().is_some() || yy.len() != 2 {
+                return None;
+            }
+            // Two-digit years: RFC 9110 says to read one more than 50 years ahead as past;
+            // for dates from the last century on, 70-99 are 19xx and 00-69 are 20xx.
+            let yy: u64 = yy.parse().ok()?;
+            let year = if yy >= 70 { 1900 + yy } else { 2000 + yy };
+            return civil_seconds(day, month, &year.to_string(), time);
+        }
+        // asctime: Nov  6 08:49:37 1994
+        [month, day, time, year] if !text.contains(',') => (*day, *month, *year, *time),
+        _ => return None,
+    };
+    civil_seconds(day, month, year, time)
+}
+
+/// Seconds since the epoch for a day, month name, year and `hh:mm:ss`, all validated.
+fn civil_seconds(day: &str, month: &str, year: &str, time: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let number = |s: &str, max_len: usize| -> Option<u64> {
+        if s.is_empty() || s.len() > max_len || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let day = number(day, 2)?;
+    let month = MONTHS.iter().position(|m| *m == month)? as u64 + 1;
+    let year = number(year, 4)?;
+    let mut hms = time.split(':');
+    let (h, m, s) = (hms.next()?, hms.next()?, hms.next()?);
+    if hms.next().is_some() || h.len() != 2 || m.len() != 2 || s.len() != 2 {
+        return None;
+    }
+    let (h, m, s) = (number(h, 2)?, number(m, 2)?, number(s, 2)?);
+    if year < 1970 || !(1..=days_in_month(year, month)).contains(&day) || h > 23 || m > 59 || s > 60
+    {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
+}
+
+fn days_in_month(year: u64, month: u64) -> u64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 for a date on or after it (the inverse of `civil_from_days`).
+fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn put_two(dst: &mut [u8], value: u64) {
     dst[0] = b'0' + (value / 10) as u8;
     dst[1] = b'0' + (value % 10) as u8;
@@ -80,6 +159,11 @@ impl DateCache {
     pub fn get(&self) -> &[u8; DATE_LEN] {
         &self.text
     }
+
+    /// The second `get` is formatted from, since the Unix epoch.
+    pub fn secs(&self) -> u64 {
+        self.secs
+    }
 }
 
 impl Default for DateCache {
@@ -91,6 +175,36 @@ impl Default for DateCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_the_three_formats() {
+        let want = Some(784_111_777);
+        assert_eq!(parse_http_date(b"Sun, 06 Nov 1994 08:49:37 GMT"), want);
+        assert_eq!(parse_http_date(b"Sunday, 06-Nov-94 08:49:37 GMT"), want);
+        assert_eq!(parse_http_date(b"Sun Nov  6 08:49:37 1994"), want);
+        assert_eq!(
+            parse_http_date(b"Tue, 29 Feb 2000 00:00:00 GMT"),
+            Some(951_782_400)
+        );
+        for secs in [0u64, 951_782_400, 1_700_000_000, 4_102_444_799] {
+            assert_eq!(parse_http_date(&format_http_date(secs)), Some(secs));
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "Sun, 31 Nov 1994 08:49:37 GMT",
+            "Sun, 29 Feb 1900 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1969 08:49:37 GMT",
+            "Sun, +6 Nov 1994 08:49:37 GMT",
+            "1994-11-06T08:49:37Z",
+        ] {
+            assert_eq!(parse_http_date(bad.as_bytes()), None, "{bad}");
+        }
+    }
 
     #[test]
     fn formats_known_dates() {

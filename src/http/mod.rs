@@ -3,7 +3,9 @@
 //! server moves bytes between the network and these types.
 
 pub mod chunked;
+pub mod conditional;
 pub mod date;
+pub mod encoding;
 pub mod handler;
 pub mod inbuf;
 pub mod limits;
@@ -11,6 +13,7 @@ pub mod output;
 pub mod parse;
 pub mod path;
 pub mod query;
+pub mod range;
 pub mod request;
 pub mod response;
 pub mod session;

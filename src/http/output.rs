@@ -7,13 +7,14 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::Arc;
 
 /// A file body waiting in the queue.
 #[derive(Debug)]
 struct FileChunk {
     /// Position in the byte buffer before which the file goes.
     at: usize,
-    file: File,
+    file: Arc<File>,
     offset: u64,
     remaining: u64,
 }
@@ -56,7 +57,7 @@ impl Output {
     }
 
     /// Queues `len` bytes of `file` from `offset`, after the bytes appended so far.
-    pub fn push_file(&mut self, file: File, offset: u64, len: u64) {
+    pub fn push_file(&mut self, file: Arc<File>, offset: u64, len: u64) {
         if len > 0 {
             self.files.push_back(FileChunk {
                 at: self.bytes.len(),
@@ -130,7 +131,7 @@ mod tests {
     fn bytes_and_files_interleave_in_order() {
         let mut out = Output::new();
         out.bytes_mut().extend_from_slice(b"head1");
-        let file = File::open("Cargo.toml").unwrap();
+        let file = Arc::new(File::open("Cargo.toml").unwrap());
         out.push_file(file, 2, 3);
         out.bytes_mut().extend_from_slice(b"head2");
         assert!(matches!(

@@ -2,7 +2,10 @@
 
 use std::fmt;
 use std::fs::File;
+use std::ops::Range;
+use std::sync::Arc;
 
+use super::conditional::Validators;
 use super::status::reason;
 
 /// A response under construction. The server adds `Date`, `Server`, `Content-Length` and
@@ -14,17 +17,35 @@ pub struct Response {
     status: u16,
     /// Field lines, each `name: value\r\n`, already validated.
     headers: Vec<u8>,
+    /// The content when there is no file; with a file, the bytes that `segments` refer to.
     body: Vec<u8>,
-    file: Option<FileBody>,
+    file: Option<Arc<File>>,
+    /// With a file: the content as runs of `body` bytes and regions of the file, in order.
+    segments: Vec<Segment>,
+    /// The validators of a representation sent from a file, for conditional requests and
+    /// ranges (RFC 9110 §13, §14).
+    validators: Option<Validators>,
     close: bool,
 }
 
-/// A body sent from a file with sendfile(2).
+/// A piece of a response's content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// Bytes of the response's byte buffer.
+    Bytes(Range<usize>),
+    /// A region of the response's file.
+    File { offset: u64, len: u64 },
+}
+
+/// A response's content, for the writer.
 #[derive(Debug)]
-pub struct FileBody {
-    pub file: File,
-    pub offset: u64,
-    pub len: u64,
+pub enum Content<'a> {
+    Bytes(&'a [u8]),
+    Segments {
+        bytes: &'a [u8],
+        file: &'a Arc<File>,
+        segments: &'a [Segment],
+    },
 }
 
 /// What a handler got wrong while building a response.
@@ -71,6 +92,8 @@ impl Response {
             headers: Vec::new(),
             body: Vec::new(),
             file: None,
+            segments: Vec::new(),
+            validators: None,
             close: false,
         }
     }
@@ -79,9 +102,15 @@ impl Response {
     pub(crate) fn reset(&mut self) {
         self.status = 200;
         self.headers.clear();
+        self.clear_content();
+        self.close = false;
+    }
+
+    fn clear_content(&mut self) {
         self.body.clear();
         self.file = None;
-        self.close = false;
+        self.segments.clear();
+        self.validators = None;
     }
 
     pub fn status(&self) -> u16 {
@@ -126,13 +155,42 @@ impl Response {
         self.headers.extend_from_slice(b"\r\n");
     }
 
+    /// The value of the first field named `name` (case-insensitive) that was added.
+    pub fn header_value(&self, name: &str) -> Option<&[u8]> {
+        self.header_lines()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v)
+    }
+
     /// Whether a field named `name` (case-insensitive) was added.
     pub fn has_header(&self, name: &str) -> bool {
-        self.headers.split(|&b| b == b'\n').any(|line| {
-            line.len() > name.len()
-                && line[name.len()] == b':'
-                && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
-        })
+        self.header_value(name).is_some()
+    }
+
+    /// The field lines added so far, as (name, value).
+    fn header_lines(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.headers
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .filter_map(|line| {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                let colon = line.iter().position(|&b| b == b':')?;
+                Some((&line[..colon], &line[colon + 2..]))
+            })
+    }
+
+    /// Keeps only the fields `keep` says yes to.
+    pub(crate) fn retain_headers(&mut self, keep: impl Fn(&[u8]) -> bool) {
+        let mut kept = Vec::with_capacity(self.headers.len());
+        for (name, value) in self.header_lines() {
+            if keep(name) {
+                kept.extend_from_slice(name);
+                kept.extend_from_slice(b": ");
+                kept.extend_from_slice(value);
+                kept.extend_from_slice(b"\r\n");
+            }
+        }
+        self.headers = kept;
     }
 
     /// The field lines added so far, serialized.
@@ -142,37 +200,106 @@ impl Response {
 
     /// Replaces the body with a copy of `bytes`.
     pub fn set_body(&mut self, bytes: &[u8]) {
-        self.file = None;
-        self.body.clear();
+        self.clear_content();
         self.body.extend_from_slice(bytes);
     }
 
     /// The body buffer, to write into directly.
     pub fn body_mut(&mut self) -> &mut Vec<u8> {
         self.file = None;
+        self.segments.clear();
+        self.validators = None;
         &mut self.body
     }
 
     /// Sends `len` bytes of `file` from `offset` as the body.
     pub fn set_file(&mut self, file: File, offset: u64, len: u64) {
-        self.body.clear();
-        self.file = Some(FileBody { file, offset, len });
+        self.clear_content();
+        self.file = Some(Arc::new(file));
+        self.segments.push(Segment::File { offset, len });
     }
 
-    /// Length of the body, whichever kind it is.
+    /// Length of the content, whatever it is made of.
     pub fn body_len(&self) -> u64 {
-        match &self.file {
-            Some(f) => f.len,
+        match self.file {
             None => self.body.len() as u64,
+            Some(_) => self
+                .segments
+                .iter()
+                .map(|s| match s {
+                    Segment::Bytes(r) => r.len() as u64,
+                    Segment::File { len, .. } => *len,
+                })
+                .sum(),
         }
     }
 
-    pub(crate) fn body(&self) -> &[u8] {
-        &self.body
+    /// The content, for the writer.
+    pub(crate) fn content(&self) -> Content<'_> {
+        match &self.file {
+            None => Content::Bytes(&self.body),
+            Some(file) => Content::Segments {
+                bytes: &self.body,
+                file,
+                segments: &self.segments,
+            },
+        }
     }
 
-    pub(crate) fn take_file(&mut self) -> Option<FileBody> {
-        self.file.take()
+    /// Marks the content as a representation with these validators: conditional requests
+    /// and ranges are then answered from it.
+    pub(crate) fn set_validators(&mut self, validators: Validators) {
+        self.validators = Some(validators);
+    }
+
+    pub(crate) fn validators(&self) -> Option<&Validators> {
+        self.validators.as_ref()
+    }
+
+    /// Turns the content into `parts` of the current file content (which must be one file
+    /// region), each as a region of the file: a single range, or several with `separators`
+    /// appended to the byte buffer between them (multipart/byteranges).
+    ///
+    /// `pieces` alternates: for each range, the bytes to send before it, then the range;
+    /// `tail` is sent after the last one.
+    pub(crate) fn select_ranges(&mut self, pieces: &[(Vec<u8>, u64, u64)], tail: &[u8]) {
+        let Some(Segment::File { offset: base, .. }) = self.segments.first().cloned() else {
+            return;
+        };
+        self.segments.clear();
+        self.body.clear();
+        for (before, start, len) in pieces {
+            self.push_bytes(before);
+            self.segments.push(Segment::File {
+                offset: base + start,
+                len: *len,
+            });
+        }
+        self.push_bytes(tail);
+    }
+
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            let start = self.body.len();
+            self.body.extend_from_slice(bytes);
+            self.segments.push(Segment::Bytes(start..self.body.len()));
+        }
+    }
+
+    /// Makes this a 304 Not Modified (RFC 9110 §15.4.5): no content, and of the fields
+    /// only those a cache updates its stored response with.
+    pub(crate) fn set_not_modified(&mut self) {
+        const KEEP: &[&str] = &[
+            "etag",
+            "last-modified",
+            "cache-control",
+            "vary",
+            "expires",
+            "content-location",
+        ];
+        self.status = 304;
+        self.clear_content();
+        self.retain_headers(|name| KEEP.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(name)));
     }
 
     /// Asks the server to close the connection after this response.
@@ -186,7 +313,9 @@ impl Response {
 
     /// Makes this a short plain-text error: `404 Not Found\n`, say.
     pub fn set_error(&mut self, status: u16) {
+        let close = self.close;
         self.reset();
+        self.close = close;
         self.status = status;
         self.push_header("Content-Type", &[b"text/plain; charset=utf-8"]);
         let mut code = [0u8; 3];
@@ -249,6 +378,6 @@ mod tests {
         let mut r = Response::new();
         r.set_error(404);
         assert_eq!(r.status(), 404);
-        assert_eq!(r.body(), b"404 Not Found\n");
+        assert!(matches!(r.content(), Content::Bytes(b"404 Not Found\n")));
     }
 }

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 
 use super::chunked::{ChunkedDecoder, Decoded};
+use super::conditional;
 use super::date::DATE_LEN;
 use super::handler::Handler;
 use super::inbuf::InBuf;
@@ -49,6 +50,8 @@ pub struct Env<'a> {
     pub handler: &'a dyn Handler,
     pub limits: &'a Limits,
     pub date: &'a [u8; DATE_LEN],
+    /// The current time in seconds since the Unix epoch, to the second of `date`.
+    pub now: u64,
     pub peer: SocketAddr,
     /// Scratch response, reused across requests.
     pub response: &'a mut Response,
@@ -237,6 +240,7 @@ impl Session {
         let req = Request::new(head, body, env.peer);
         env.response.reset();
         env.handler.handle(&req, env.response);
+        conditional::apply(&req, env.response, env.now);
         let close =
             unread_body || !head.keep_alive || env.stopping || env.response.closes_connection();
         let framing = writer::Framing {

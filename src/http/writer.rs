@@ -2,7 +2,7 @@
 
 use super::date::DATE_LEN;
 use super::output::Output;
-use super::response::Response;
+use super::response::{Content, Response, Segment};
 use super::status::{forbids_body, reason};
 
 /// How the response relates to its request and connection.
@@ -56,9 +56,22 @@ pub fn write_response(
     if !has_content || framing.head_request {
         return;
     }
-    buf.extend_from_slice(res.body());
-    if let Some(file) = res.take_file() {
-        out.push_file(file.file, file.offset, file.len);
+    match res.content() {
+        Content::Bytes(bytes) => out.bytes_mut().extend_from_slice(bytes),
+        Content::Segments {
+            bytes,
+            file,
+            segments,
+        } => {
+            for segment in segments {
+                match segment {
+                    Segment::Bytes(range) => {
+                        out.bytes_mut().extend_from_slice(&bytes[range.clone()])
+                    }
+                    Segment::File { offset, len } => out.push_file(file.clone(), *offset, *len),
+                }
+            }
+        }
     }
 }
 

@@ -275,7 +275,7 @@ impl Handler for Router {
                         Ok(resolved) => {
                             mount
                                 .files
-                                .serve_resolved(&mount.location, &resolved, req.query(), res)
+                                .serve_resolved(&mount.location, &resolved, req, res)
                         }
                         Err(Refusal::BadRequest) => res.set_error(400),
                         Err(Refusal::NotFound) => res.set_error(404),

@@ -235,6 +235,7 @@ impl Worker {
             handler: &*self.shared.handler,
             limits: &self.shared.config.limits,
             date: self.date.get(),
+            now: self.date.secs(),
             peer: conn.peer(),
             response: &mut self.response,
             stopping,

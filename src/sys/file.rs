@@ -97,6 +97,72 @@ fn open_walking(root: BorrowedFd<'_>, relative: &CStr) -> io::Result<File> {
     openat(at, &name, OPEN_FLAGS | libc::O_NOFOLLOW).map(File::from)
 }
 
+/// One entry of a directory: its name and whether it is a directory itself (a symlink
+/// counts as what it is, not what it points to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    pub name: Vec<u8>,
+    pub is_dir: bool,
+}
+
+/// Reads the entries of the directory open as `dir` (consumed), without `.` and `..`.
+pub fn read_dir(dir: File) -> io::Result<Vec<DirEntry>> {
+    let fd = std::os::fd::IntoRawFd::into_raw_fd(dir);
+    // SAFETY: `fd` is an open directory descriptor whose ownership passes to the DIR stream.
+    let stream = unsafe { libc::fdopendir(fd) };
+    if stream.is_null() {
+        let err = io::Error::last_os_error();
+        // SAFETY: fdopendir failed, so `fd` is still ours to close.
+        unsafe { libc::close(fd) };
+        return Err(err);
+    }
+    let mut entries = Vec::new();
+    loop {
+        // SAFETY: `stream` is a live DIR stream; readdir returns NULL at the end.
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            break;
+        }
+        // SAFETY: readdir returned a valid dirent whose d_name is NUL-terminated and stays
+        // valid until the next readdir on this stream.
+        let (name, kind) = unsafe {
+            (
+                CStr::from_ptr((*entry).d_name.as_ptr()).to_bytes().to_vec(),
+                (*entry).d_type,
+            )
+        };
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let is_dir = match kind {
+            libc::DT_DIR => true,
+            libc::DT_UNKNOWN => {
+                // Some file systems do not fill d_type: ask, without following links.
+                // SAFETY: `stream` is live, so dirfd gives its open descriptor.
+                let dirfd = unsafe { libc::dirfd(stream) };
+                let c_name = CString::new(name.clone()).unwrap_or_default();
+                let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+                // SAFETY: `dirfd` is open, `c_name` NUL-terminated, `stat` writable.
+                let ret = unsafe {
+                    libc::fstatat(
+                        dirfd,
+                        c_name.as_ptr(),
+                        stat.as_mut_ptr(),
+                        libc::AT_SYMLINK_NOFOLLOW,
+                    )
+                };
+                // SAFETY: fstatat filled `stat` when it returned 0.
+                ret == 0 && unsafe { stat.assume_init() }.st_mode & libc::S_IFMT == libc::S_IFDIR
+            }
+            _ => false,
+        };
+        entries.push(DirEntry { name, is_dir });
+    }
+    // SAFETY: `stream` is live and closed exactly once; this also closes `fd`.
+    unsafe { libc::closedir(stream) };
+    Ok(entries)
+}
+
 fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32) -> io::Result<OwnedFd> {
     // SAFETY: `name` is NUL-terminated and `dir` is open for the duration of the call.
     let raw = cvt(unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) })?;

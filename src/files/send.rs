@@ -1,0 +1,63 @@
+//! A file as a response: Content-Type, validators, and the body sent with sendfile.
+
+use std::fs::{File, Metadata};
+use std::io;
+use std::path::Path;
+
+use super::mime;
+use crate::http::conditional::Validators;
+use crate::http::Response;
+
+/// The response for a regular file (RFC 9110 §8): its Content-Type from `name` (unless the
+/// response has one), validators (a strong ETag and Last-Modified), `Accept-Ranges: bytes`,
+/// and the file itself as the body. Conditional requests and ranges are answered from
+/// these once the handler returns.
+pub fn send_file(file: File, meta: &Metadata, name: &[u8], res: &mut Response) {
+    if !res.has_header("content-type") {
+        res.push_header("Content-Type", &mime::content_type(name));
+    }
+    let validators = validators(meta);
+    res.push_header("ETag", &[&validators.etag]);
+    res.push_header("Last-Modified", &[&validators.last_modified_text()]);
+    res.push_header("Accept-Ranges", &[b"bytes"]);
+    res.set_file(file, 0, meta.len());
+    res.set_validators(validators);
+}
+
+/// The validators of a file's current state. The entity tag joins the inode, the
+/// modification time in nanoseconds and the size: the same file state gives the same tag,
+/// and a change of content changes the time (or the size, or the inode when the file is
+/// replaced), so the tag is strong (RFC 9110 §8.8.3).
+pub fn validators(meta: &Metadata) -> Validators {
+    use std::os::unix::fs::MetadataExt;
+    let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+    let etag = format!(
+        "\"{:x}-{:x}-{:x}\"",
+        meta.ino(),
+        mtime_ns.max(0),
+        meta.size()
+    );
+    Validators {
+        etag: etag.into_bytes(),
+        last_modified: u64::try_from(meta.mtime()).unwrap_or(0),
+    }
+}
+
+/// Opens a regular file by path for a handler's response: the host picked the path, so it
+/// is not confined to any root. O_NONBLOCK keeps a FIFO from blocking the open; anything
+/// but a regular file is refused.
+pub fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok((file, meta))
+}

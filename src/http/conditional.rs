@@ -1,0 +1,333 @@
+//! Conditional requests (RFC 9110 §13) and range responses (§14) for representations
+//! that carry validators: static files, and files a handler sends.
+//!
+//! After a handler fills a 200 response from a file, [`apply`] evaluates the request's
+//! preconditions in the order of §13.2.2 and then its Range field, turning the response
+//! into a 304, 412, 206 (single part or multipart/byteranges) or 416, or leaving it.
+
+use std::hash::{BuildHasher, Hasher};
+
+use super::date::{format_http_date, parse_http_date};
+use super::range::{plan, RangePlan};
+use super::request::Request;
+use super::response::Response;
+use super::writer::push_decimal;
+
+/// The validators of one representation: a strong entity tag and a modification time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validators {
+    /// The entity tag with its quotes, e.g. `"1a2b-5f3e-d"`; always strong.
+    pub etag: Vec<u8>,
+    /// Seconds since the Unix epoch.
+    pub last_modified: u64,
+}
+
+impl Validators {
+    /// The Last-Modified value.
+    pub fn last_modified_text(&self) -> [u8; 29] {
+        format_http_date(self.last_modified)
+    }
+}
+
+/// What the preconditions decided (§13.2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// Go on as if there were no preconditions.
+    Proceed,
+    /// 304 Not Modified.
+    NotModified,
+    /// 412 Precondition Failed.
+    Failed,
+}
+
+/// Evaluates the preconditions of `req` against `v`, in the order of RFC 9110 §13.2.2.
+/// `now` is the current time in seconds, to discard If-Modified-Since dates in the future.
+pub fn evaluate(req: &Request<'_>, v: &Validators, now: u64) -> Precondition {
+    let safe = matches!(req.method(), "GET" | "HEAD");
+    // 1. If-Match: strong comparison (§13.1.1); `*` matches any current representation.
+    if let Some(lists) = field_lists(req, "if-match") {
+        if !tag_lists_match(&lists, &v.etag, Compare::Strong) {
+            return Precondition::Failed;
+        }
+    // 2. If-Unmodified-Since only without If-Match; an invalid date is ignored (§13.1.4).
+    } else if let Some(date) = single_date(req, "if-unmodified-since") {
+        if v.last_modified > date {
+            return Precondition::Failed;
+        }
+    }
+    // 3. If-None-Match: weak comparison (§13.1.2).
+    if let Some(lists) = field_lists(req, "if-none-match") {
+        if tag_lists_match(&lists, &v.etag, Compare::Weak) {
+            return if safe {
+                Precondition::NotModified
+            } else {
+                Precondition::Failed
+            };
+        }
+    // 4. If-Modified-Since only without If-None-Match, only for GET and HEAD; an invalid
+    //    date, or one later than now, is ignored (§13.1.3).
+    } else if safe {
+        if let Some(date) = single_date(req, "if-modified-since").filter(|&d| d <= now) {
+            if v.last_modified <= date {
+                return Precondition::NotModified;
+            }
+        }
+    }
+    Precondition::Proceed
+}
+
+/// Whether `If-Range: <value>` lets the Range field be honoured (§13.1.5): a strong entity
+/// tag equal to the current one, or a date exactly equal to Last-Modified. A weak tag never
+/// matches.
+pub fn if_range_allows(value: &[u8], v: &Validators) -> bool {
+    let value = trim(value);
+    if value.starts_with(b"\"") || value.starts_with(b"W/") {
+        return value == v.etag.as_slice();
+    }
+    parse_http_date(value) == Some(v.last_modified)
+}
+
+/// Applies §13 and §14 to a 200 response that carries validators; see the module docs.
+pub fn apply(req: &Request<'_>, res: &mut Response, now: u64) {
+    let Some(v) = res.validators().cloned() else {
+        return;
+    };
+    if res.status() != 200 {
+        // §13.2.1: preconditions apply only where the response would have been 2xx.
+        return;
+    }
+    match evaluate(req, &v, now) {
+        Precondition::NotModified => return res.set_not_modified(),
+        Precondition::Failed => return res.set_error(412),
+        Precondition::Proceed => {}
+    }
+    // §14.2: only GET has range handling; a Range on any other method is ignored.
+    if req.method() != "GET" {
+        return;
+    }
+    let Some(range) = req.header("range") else {
+        return;
+    };
+    if let Some(if_range) = req.header("if-range") {
+        if !if_range_allows(if_range, &v) {
+            return;
+        }
+    }
+    let len = res.body_len();
+    match plan(range, len) {
+        RangePlan::Whole => {}
+        RangePlan::Unsatisfiable => {
+            res.set_error(416);
+            let mut value = b"bytes */".to_vec();
+            push_decimal(&mut value, len);
+            res.push_header("Content-Range", &[&value]);
+        }
+        RangePlan::Parts(parts) if parts.len() == 1 => {
+            let part = parts[0];
+            let _ = res.set_status(206);
+            res.push_header(
+                "Content-Range",
+                &[&content_range(part.start, part.end, len)],
+            );
+            res.select_ranges(&[(Vec::new(), part.start, part.len())], b"");
+        }
+        RangePlan::Parts(parts) => {
+            let boundary = boundary(&v);
+            let content_type = res
+                .header_value("content-type")
+                .map(<[u8]>::to_vec)
+                .unwrap_or_else(|| b"application/octet-stream".to_vec());
+            res.retain_headers(|name| !name.eq_ignore_ascii_case(b"content-type"));
+            let _ = res.set_status(206);
+            res.push_header(
+                "Content-Type",
+                &[b"multipart/byteranges; boundary=", &boundary],
+            );
+            // §14.6: each part has its own Content-Type and Content-Range.
+            let pieces: Vec<(Vec<u8>, u64, u64)> = parts
+                .iter()
+                .map(|part| {
+                    let mut head = Vec::new();
+                    head.extend_from_slice(b"\r\n--");
+                    head.extend_from_slice(&boundary);
+                    head.extend_from_slice(b"\r\nContent-Type: ");
+                    head.extend_from_slice(&content_type);
+                    head.extend_from_slice(b"\r\nContent-Range: ");
+                    head.extend_from_slice(&content_range(part.start, part.end, len));
+                    head.extend_from_slice(b"\r\n\r\n");
+                    (head, part.start, part.len())
+                })
+                .collect();
+            let mut tail = b"\r\n--".to_vec();
+            tail.extend_from_slice(&boundary);
+            tail.extend_from_slice(b"--\r\n");
+            res.select_ranges(&pieces, &tail);
+        }
+    }
+}
+
+/// `bytes first-last/len` for `[start, end)`.
+fn content_range(start: u64, end: u64, len: u64) -> Vec<u8> {
+    let mut value = b"bytes ".to_vec();
+    push_decimal(&mut value, start);
+    value.push(b'-');
+    push_decimal(&mut value, end - 1);
+    value.push(b'/');
+    push_decimal(&mut value, len);
+    value
+}
+
+/// A multipart boundary that the content is vanishingly unlikely to contain: 20 hex
+/// digits from a randomly keyed hash of the entity tag.
+fn boundary(v: &Validators) -> Vec<u8> {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write(&v.etag);
+    let mut out = b"roost-".to_vec();
+    for value in [
+        hasher.finish(),
+        hasher.finish().rotate_left(17) ^ v.last_modified,
+    ] {
+        out.extend_from_slice(format!("{value:016x}").as_bytes());
+    }
+    out.truncate(26);
+    out
+}
+
+/// How two entity tags are compared (§8.8.3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compare {
+    /// Both strong and equal.
+    Strong,
+    /// Equal opaque tags, weak or not.
+    Weak,
+}
+
+/// The values of every field line named `name`, or `None` if there is none.
+fn field_lists<'a>(req: &Request<'a>, name: &str) -> Option<Vec<&'a [u8]>> {
+    let values: Vec<&[u8]> = req
+        .headers()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+        .collect();
+    (!values.is_empty()).then_some(values)
+}
+
+/// The date of a field that must appear once with one valid HTTP-date, else `None`
+/// (the field is then ignored, §13.1.3, §13.1.4).
+fn single_date(req: &Request<'_>, name: &str) -> Option<u64> {
+    let values = field_lists(req, name)?;
+    match values.as_slice() {
+        [value] => parse_http_date(value),
+        _ => None,
+    }
+}
+
+/// Whether any entity tag in the lists matches `current` (`*` matches anything). A list
+/// that does not parse matches nothing.
+fn tag_lists_match(lists: &[&[u8]], current: &[u8], compare: Compare) -> bool {
+    let current_opaque = current.strip_prefix(b"W/").unwrap_or(current);
+    lists.iter().any(|list| {
+        if trim(list) == b"*" {
+            return true;
+        }
+        entity_tags(list).is_some_and(|tags| {
+            tags.iter().any(|tag| {
+                let weak = tag.starts_with(b"W/");
+                let opaque = tag.strip_prefix(b"W/").unwrap_or(tag);
+                match compare {
+                    Compare::Strong => !weak && *tag == current,
+                    Compare::Weak => opaque == current_opaque,
+                }
+            })
+        })
+    })
+}
+
+/// Splits `#entity-tag` (§8.8.3): `W/"x"` or `"x"`, comma-separated with OWS.
+fn entity_tags(list: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut tags = Vec::new();
+    let mut rest = trim(list);
+    while !rest.is_empty() {
+        let start = usize::from(rest.starts_with(b"W/")) * 2;
+        if rest.get(start) != Some(&b'"') {
+            return None;
+        }
+        let close = rest[start + 1..].iter().position(|&b| b == b'"')? + start + 1;
+        let tag = &rest[..=close];
+        if !tag[start + 1..close]
+            .iter()
+            .all(|&b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+        {
+            return None;
+        }
+        tags.push(tag);
+        rest = trim(&rest[close + 1..]);
+        match rest.first() {
+            None => {}
+            Some(b',') => rest = trim(&rest[1..]),
+            Some(_) => return None,
+        }
+    }
+    Some(tags)
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc9110_8_8_3_2_comparison() {
+        let current = b"\"abc\"";
+        let cases: &[(&str, bool, bool)] = &[
+            // list, strong match, weak match
+            ("\"abc\"", true, true),
+            ("W/\"abc\"", false, true),
+            ("\"xyz\", \"abc\"", true, true),
+            ("\"xyz\",W/\"abc\"", false, true),
+            ("*", true, true),
+            ("\"ab\"", false, false),
+            ("abc", false, false),
+            ("\"abc\" junk", false, false),
+            ("", false, false),
+        ];
+        for &(list, strong, weak) in cases {
+            let lists = [list.as_bytes()];
+            assert_eq!(
+                tag_lists_match(&lists, current, Compare::Strong),
+                strong,
+                "{list} strong"
+            );
+            assert_eq!(
+                tag_lists_match(&lists, current, Compare::Weak),
+                weak,
+                "{list} weak"
+            );
+        }
+    }
+
+    #[test]
+    fn rfc9110_13_1_5_if_range() {
+        let v = Validators {
+            etag: b"\"abc\"".to_vec(),
+            last_modified: 784_111_777,
+        };
+        assert!(if_range_allows(b"\"abc\"", &v));
+        assert!(!if_range_allows(b"W/\"abc\"", &v));
+        assert!(!if_range_allows(b"\"old\"", &v));
+        assert!(if_range_allows(b"Sun, 06 Nov 1994 08:49:37 GMT", &v));
+        assert!(!if_range_allows(b"Sun, 06 Nov 1994 08:49:38 GMT", &v));
+        assert!(!if_range_allows(b"garbage", &v));
+    }
+}
