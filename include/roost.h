@@ -137,6 +137,28 @@ typedef struct roost_response roost_response;
 typedef struct roost_server roost_server;
 
 /**
+ * How a static mount serves its files. Start from `roost_mount_options_init`, then change
+ * what you need; like `roost_options`, it is versioned by `size`.
+ */
+typedef struct roost_mount_options {
+    /**
+     * `sizeof(roost_mount_options)` as the caller compiled it.
+     */
+    size_t size;
+    /**
+     * A `Cache-Control` value sent with every file of the mount (200, 206 and 304), e.g.
+     * "max-age=3600"; `cache_control_len` bytes. NULL: none (the default).
+     */
+    const char *cache_control;
+    size_t cache_control_len;
+    /**
+     * List directories that have no index.html (an HTML page of their entries) instead
+     * of answering 404. Default false.
+     */
+    bool listing;
+} roost_mount_options;
+
+/**
  * How a server is set up. Always start from `roost_options_init`, which sets `size` and
  * every default, then change the fields you need:
  *
@@ -253,6 +275,50 @@ extern "C" {
  * do not free it.
  */
 const char *roost_version(void);
+
+/**
+ * Fills `opts` with the defaults; `size` must be `sizeof *opts`.
+ *
+ * # Safety
+ * `opts` must be NULL or point to `size` writable bytes.
+ */
+enum roost_result roost_mount_options_init(struct roost_mount_options *opts, size_t size);
+
+/**
+ * Serves the files under directory `dir` at URL `prefix` ("/" for the whole site,
+ * "/static" for /static/...) with default options: GET and HEAD, index.html for
+ * directories, validators, conditional requests and ranges, precompressed `.br`/`.gz`
+ * forms, and no way out of the directory. Routes are tried first; a path no route matches
+ * falls to the mount with the longest matching prefix.
+ *
+ * Only while the server is not running (else `ROOST_ERR_STATE`). `ROOST_ERR_IO` if `dir`
+ * cannot be opened as a directory, `ROOST_ERR_INVALID` for a bad prefix.
+ *
+ * # Safety
+ * `srv` must be NULL or a live handle; `prefix` and `dir` must point to `prefix_len` and
+ * `dir_len` readable bytes.
+ */
+enum roost_result roost_server_static(struct roost_server *srv,
+                                      const char *prefix,
+                                      size_t prefix_len,
+                                      const char *dir,
+                                      size_t dir_len);
+
+/**
+ * Like `roost_server_static`, with options (NULL: the defaults). `ROOST_ERR_INVALID` for
+ * a Cache-Control value that is not a valid field value.
+ *
+ * # Safety
+ * As for `roost_server_static`; `opts` must be NULL or point to a roost_mount_options set
+ * up by `roost_mount_options_init` whose `cache_control` points to `cache_control_len`
+ * readable bytes.
+ */
+enum roost_result roost_server_static_with(struct roost_server *srv,
+                                           const char *prefix,
+                                           size_t prefix_len,
+                                           const char *dir,
+                                           size_t dir_len,
+                                           const struct roost_mount_options *opts);
 
 /**
  * Fills `opts` with the defaults; `size` must be `sizeof *opts`. Only `size` bytes are
@@ -485,25 +551,6 @@ enum roost_result roost_server_route(struct roost_server *srv,
                                      size_t pattern_len,
                                      roost_handler handler,
                                      void *userdata);
-
-/**
- * Serves the files under directory `dir` at URL `prefix` ("/" for the whole site,
- * "/static" for /static/...): GET and HEAD, index.html for directories, no way out of
- * the directory. Routes are tried first; a path no route matches falls to the mount with
- * the longest matching prefix.
- *
- * Only while the server is not running (else `ROOST_ERR_STATE`). `ROOST_ERR_IO` if `dir`
- * cannot be opened as a directory, `ROOST_ERR_INVALID` for a bad prefix.
- *
- * # Safety
- * `srv` must be NULL or a live handle; `prefix` and `dir` must point to `prefix_len` and
- * `dir_len` readable bytes.
- */
-enum roost_result roost_server_static(struct roost_server *srv,
-                                      const char *prefix,
-                                      size_t prefix_len,
-                                      const char *dir,
-                                      size_t dir_len);
 
 /**
  * Binds and starts serving on the server's own threads; returns once listening, so a

@@ -117,6 +117,30 @@ fn options_are_applied() {
 }
 
 #[test]
+fn cache_control_and_list_flags() {
+    let dir = docroot();
+    let mut running = spawn(&[
+        dir.path().to_str().unwrap(),
+        "--port",
+        "0",
+        "--cache-control",
+        "max-age=60, public",
+        "--list",
+    ]);
+    let file = get(running.addr, "/hello.txt");
+    assert_eq!(file.header("cache-control"), Some("max-age=60, public"));
+    let listing = get(running.addr, "/noindex/");
+    assert_eq!(listing.status, 200);
+    assert!(listing.text().contains("<a href=\"file.css\">file.css</a>"));
+    signal(&running.child, "TERM");
+    assert_eq!(running.child.wait().unwrap().code(), Some(0));
+
+    let out = run(&[dir.path().to_str().unwrap(), "--cache-control", "a\u{7f}b"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cache-control"));
+}
+
+#[test]
 fn serves_on_ipv6() {
     let dir = docroot();
     if TcpListener::bind("[::1]:0").is_err() {
@@ -186,6 +210,8 @@ fn help_describes_every_flag() {
         "--header-timeout",
         "--keepalive-timeout",
         "--max-connections",
+        "--cache-control",
+        "--list",
         "--help",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");

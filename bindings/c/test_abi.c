@@ -305,6 +305,22 @@ static void check_registration(roost_server *srv, struct probe_data *data) {
           ROOST_ERR_INVALID);
     CHECK(roost_server_static(srv, S("/static"), data->dir_path, strlen(data->dir_path)) ==
           ROOST_OK);
+
+    roost_mount_options mount;
+    CHECK(roost_mount_options_init(NULL, sizeof mount) == ROOST_ERR_NULL);
+    CHECK(roost_mount_options_init(&mount, sizeof mount + 1) == ROOST_ERR_INVALID);
+    CHECK(roost_mount_options_init(&mount, sizeof mount) == ROOST_OK);
+    CHECK(mount.size == sizeof mount && mount.cache_control == NULL && !mount.listing);
+    mount.cache_control = "max-age=60\r\nX-Injected: 1";
+    mount.cache_control_len = strlen(mount.cache_control);
+    CHECK(roost_server_static_with(srv, S("/cached"), data->dir_path, strlen(data->dir_path),
+                                   &mount) == ROOST_ERR_INVALID);
+    mount.cache_control = "max-age=60";
+    mount.cache_control_len = 10;
+    mount.listing = true;
+    CHECK(roost_server_static_with(srv, S("/cached"), data->dir_path, strlen(data->dir_path),
+                                   &mount) == ROOST_OK);
+    CHECK(roost_server_static_with(NULL, S("/x"), S("/tmp"), NULL) == ROOST_ERR_NULL);
 }
 
 static void check_http(uint16_t port) {
@@ -350,6 +366,16 @@ static void check_http(uint16_t port) {
     CHECK(r && strstr(r, "\r\n\r\nfrom a file\n") != NULL);
     r = get(port, "GET", "/static", "");
     CHECK(r && strncmp(r, "HTTP/1.1 301 ", 13) == 0 && strstr(r, "\r\nLocation: /static/\r\n"));
+    r = get(port, "GET", "/cached/hello.txt", "");
+    CHECK(r && strstr(r, "\r\nCache-Control: max-age=60\r\n") != NULL &&
+          strstr(r, "\r\nETag: \"") != NULL && strstr(r, "\r\nLast-Modified: ") != NULL);
+    r = get(port, "GET", "/cached/", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0 &&
+          strstr(r, "<a href=\"hello.txt\">hello.txt</a>") != NULL);
+    r = get(port, "GET", "/file", "Range: bytes=5-\r\n");
+    CHECK(r && strncmp(r, "HTTP/1.1 206 ", 13) == 0 &&
+          strstr(r, "\r\nContent-Range: bytes 5-11/12\r\n") != NULL &&
+          strstr(r, "\r\n\r\na file\n") != NULL);
     r = get(port, "GET", "/nothing-here", "");
     CHECK(r && strncmp(r, "HTTP/1.1 404 ", 13) == 0);
 }

@@ -26,6 +26,9 @@ options:
   --keepalive-timeout SECS   idle time allowed between requests (default: 5)
   --max-connections N        open connections at once; the one past it is closed
                              (default: 0, no limit but the descriptor limit)
+  --cache-control VALUE      send `Cache-Control: VALUE` with every file, e.g.
+                             max-age=3600 (default: none)
+  --list                     list directories that have no index.html (default: 404)
   -h, --help                 show this help
   -V, --version              show the version
 
@@ -38,10 +41,12 @@ struct Args {
     bind: IpAddr,
     port: u16,
     config: Config,
+    cache_control: Option<String>,
+    list: bool,
 }
 
 enum Parsed {
-    Run(Args),
+    Run(Box<Args>),
     Print(String),
 }
 
@@ -65,8 +70,15 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run(mut args: Args) -> Result<(), String> {
-    let files = StaticFiles::new(&args.dir).map_err(|e| e.to_string())?;
+fn run(mut args: Box<Args>) -> Result<(), String> {
+    let mut files = StaticFiles::new(&args.dir)
+        .map_err(|e| e.to_string())?
+        .with_listing(args.list);
+    if let Some(value) = &args.cache_control {
+        files = files
+            .with_cache_control(value)
+            .map_err(|e| format!("--cache-control: {e}"))?;
+    }
     args.config.bind = SocketAddr::new(args.bind, args.port);
     let signals = StopSignals::block().map_err(|e| format!("cannot block signals: {e}"))?;
     let mut server = Server::start(args.config, Arc::new(files)).map_err(|e| e.to_string())?;
@@ -91,6 +103,8 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
     let mut bind = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut port = 8080;
     let mut config = Config::default();
+    let mut cache_control = None;
+    let mut list = false;
     while let Some(arg) = argv.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -123,17 +137,21 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
             "--max-connections" => {
                 config.max_connections = number("--max-connections", &value("--max-connections")?)?
             }
+            "--cache-control" => cache_control = Some(value("--cache-control")?),
+            "--list" => list = true,
             f if f.starts_with('-') && f != "-" => return Err(format!("unknown option {f}")),
             _ if dir.is_some() => return Err(format!("unexpected argument {arg:?}: one DIR only")),
             _ => dir = Some(PathBuf::from(arg)),
         }
     }
-    Ok(Parsed::Run(Args {
+    Ok(Parsed::Run(Box::new(Args {
         dir: dir.unwrap_or_else(|| PathBuf::from(".")),
         bind,
         port,
         config,
-    }))
+        cache_control,
+        list,
+    })))
 }
 
 fn parse_ip(text: &str) -> Result<IpAddr, String> {

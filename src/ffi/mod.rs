@@ -22,12 +22,14 @@ macro_rules! guard {
 }
 
 pub mod handler;
+pub mod mount;
 pub mod options;
 pub mod request;
 pub mod response;
 pub mod result;
 pub mod server;
 pub mod strings;
+pub mod versioned;
 
 /// The library version as a NUL-terminated string, e.g. "0.1.0". The string is static:
 /// do not free it.

@@ -4,8 +4,9 @@ use std::ffi::c_char;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use super::result::{fail, roost_result, ROOST_ERR_INVALID, ROOST_ERR_NULL, ROOST_OK};
+use super::result::roost_result;
 use super::strings::bytes_arg;
+use super::versioned;
 use crate::server::Config;
 
 /// How a server is set up. Always start from `roost_options_init`, which sets `size` and
@@ -90,17 +91,6 @@ fn defaults() -> roost_options {
     }
 }
 
-fn check_size(size: usize, func: &str) -> Result<(), roost_result> {
-    if (FIRST_SIZE..=std::mem::size_of::<roost_options>()).contains(&size) {
-        Ok(())
-    } else {
-        Err(fail(
-            ROOST_ERR_INVALID,
-            &format!("{func}: size {size} is not the size of any roost_options this library knows"),
-        ))
-    }
-}
-
 /// Fills `opts` with the defaults; `size` must be `sizeof *opts`. Only `size` bytes are
 /// written, so a caller built against an older (smaller) header is served too.
 ///
@@ -112,24 +102,10 @@ fn check_size(size: usize, func: &str) -> Result<(), roost_result> {
 #[no_mangle]
 pub unsafe extern "C" fn roost_options_init(opts: *mut roost_options, size: usize) -> roost_result {
     guard!(super::result::ROOST_ERR_PANIC, {
-        if opts.is_null() {
-            return fail(ROOST_ERR_NULL, "roost_options_init: opts is NULL");
-        }
-        if let Err(code) = check_size(size, "roost_options_init") {
-            return code;
-        }
         let mut filled = defaults();
         filled.size = size;
-        // SAFETY: `filled` is a live roost_options at least `size` bytes long (checked), and
-        // `opts` points to `size` writable bytes, per the contract; they cannot overlap.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                (&filled as *const roost_options).cast::<u8>(),
-                opts.cast::<u8>(),
-                size,
-            )
-        };
-        ROOST_OK
+        // SAFETY: roost_options is repr(C) with `size` first; `opts` per the contract.
+        unsafe { versioned::init(opts, size, FIRST_SIZE, filled, "roost_options_init") }
     })
 }
 
@@ -139,19 +115,8 @@ pub unsafe extern "C" fn roost_options_init(opts: *mut roost_options, size: usiz
 /// `opts` must point to a roost_options whose `size` field is readable and which is
 /// `size` bytes long.
 pub unsafe fn read_options(opts: *const roost_options) -> Result<roost_options, roost_result> {
-    // SAFETY: the `size` field comes first and is always readable, per the contract.
-    let size = unsafe { std::ptr::addr_of!((*opts).size).read_unaligned() };
-    check_size(size, "roost_server_new")?;
-    let mut full = defaults();
-    // SAFETY: `opts` holds `size` readable bytes, and `full` is at least that long.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            opts.cast::<u8>(),
-            (&mut full as *mut roost_options).cast::<u8>(),
-            size,
-        )
-    };
-    Ok(full)
+    // SAFETY: roost_options is repr(C) with `size` first; `opts` per the contract.
+    unsafe { versioned::read(opts, FIRST_SIZE, defaults(), "roost_server_new") }
 }
 
 /// Turns options (complete: see `read_options`) into a server config, or an error message.

@@ -1,8 +1,7 @@
 //! The server handle: create, register routes and mounts, start, stop, free.
 
-use std::ffi::{c_char, c_void, OsStr};
+use std::ffi::{c_char, c_void};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
@@ -13,7 +12,6 @@ use super::result::*;
 use super::strings::bytes_arg;
 use crate::router::Router;
 use crate::server::{Config, Server};
-use crate::StaticFiles;
 
 /// An HTTP server: its options, its routes and mounts, and, once started, its threads.
 /// Create it with `roost_server_new`, free it with `roost_server_free`.
@@ -26,7 +24,7 @@ pub struct roost_server {
     port: AtomicU16,
 }
 
-struct State {
+pub(super) struct State {
     config: Config,
     router: Arc<Router>,
     running: Option<Server>,
@@ -46,7 +44,7 @@ impl roost_server {
 
     /// Locks the state once no stop is under way. Refused (`ROOST_ERR_STATE`) on one of the
     /// server's own worker threads, which a stop would wait for.
-    fn settled(&self, func: &str) -> Result<MutexGuard<'_, State>, roost_result> {
+    pub(super) fn settled(&self, func: &str) -> Result<MutexGuard<'_, State>, roost_result> {
         let mut state = self.lock();
         if state.workers.contains(&std::thread::current().id()) {
             return Err(fail(
@@ -89,7 +87,7 @@ impl roost_server {
 ///
 /// # Safety
 /// `srv` must be NULL or a live handle from `roost_server_new`.
-unsafe fn server_arg<'a>(
+pub(super) unsafe fn server_arg<'a>(
     srv: *const roost_server,
     func: &str,
 ) -> Result<&'a roost_server, roost_result> {
@@ -220,62 +218,8 @@ pub unsafe extern "C" fn roost_server_route(
     })
 }
 
-/// Serves the files under directory `dir` at URL `prefix` ("/" for the whole site,
-/// "/static" for /static/...): GET and HEAD, index.html for directories, no way out of
-/// the directory. Routes are tried first; a path no route matches falls to the mount with
-/// the longest matching prefix.
-///
-/// Only while the server is not running (else `ROOST_ERR_STATE`). `ROOST_ERR_IO` if `dir`
-/// cannot be opened as a directory, `ROOST_ERR_INVALID` for a bad prefix.
-///
-/// # Safety
-/// `srv` must be NULL or a live handle; `prefix` and `dir` must point to `prefix_len` and
-/// `dir_len` readable bytes.
-#[no_mangle]
-pub unsafe extern "C" fn roost_server_static(
-    srv: *mut roost_server,
-    prefix: *const c_char,
-    prefix_len: usize,
-    dir: *const c_char,
-    dir_len: usize,
-) -> roost_result {
-    guard!(ROOST_ERR_PANIC, {
-        // SAFETY: `srv` is NULL or a live handle, per the contract.
-        let server = match unsafe { server_arg(srv, "roost_server_static") } {
-            Ok(s) => s,
-            Err(code) => return code,
-        };
-        // SAFETY: the caller passes (pointer, length) pairs describing readable bytes.
-        let (prefix, dir) = unsafe { (bytes_arg(prefix, prefix_len), bytes_arg(dir, dir_len)) };
-        let (Some(prefix), Some(dir)) = (prefix, dir) else {
-            return fail(ROOST_ERR_NULL, "roost_server_static: prefix or dir is NULL");
-        };
-        let Ok(prefix) = std::str::from_utf8(prefix) else {
-            return fail(
-                ROOST_ERR_INVALID,
-                "roost_server_static: prefix is not UTF-8",
-            );
-        };
-        let files = match StaticFiles::new(OsStr::from_bytes(dir)) {
-            Ok(files) => files,
-            Err(e) => return fail(ROOST_ERR_IO, &format!("roost_server_static: {e}")),
-        };
-        let mut state = match server.settled("roost_server_static") {
-            Ok(state) => state,
-            Err(code) => return code,
-        };
-        let Some(router) = routable(&mut state, "roost_server_static") else {
-            return ROOST_ERR_STATE;
-        };
-        match router.mount(prefix, files) {
-            Ok(()) => ROOST_OK,
-            Err(e) => fail(ROOST_ERR_INVALID, &format!("roost_server_static: {e}")),
-        }
-    })
-}
-
 /// The router, if routes may be added now (the server is not running).
-fn routable<'s>(state: &'s mut State, func: &str) -> Option<&'s mut Router> {
+pub(super) fn routable<'s>(state: &'s mut State, func: &str) -> Option<&'s mut Router> {
     if state.running.is_some() {
         set_last_error(&format!(
             "{func}: the server is running; register before start"

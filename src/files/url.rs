@@ -8,10 +8,11 @@ pub fn push_path_encoded(out: &mut Vec<u8>, path: &[u8]) {
     push_encoded(out, path, b"/-._~!$&'()*+,;=:@");
 }
 
-/// Appends one file name encoded as a relative reference: like a path segment, with `:`
-/// encoded too, so that `a:b` cannot read as a URI scheme (RFC 3986 §4.2).
+/// Appends one file name encoded as a relative reference for an HTML attribute: like a
+/// path segment, with `:` encoded too, so that `a:b` cannot read as a URI scheme (RFC 3986
+/// §4.2), and `&` and `'` encoded, so the result needs no HTML escaping.
 pub fn push_name_encoded(out: &mut Vec<u8>, name: &[u8]) {
-    push_encoded(out, name, b"-._~!$&'()*+,;=@");
+    push_encoded(out, name, b"-._~!$()*+,;=@");
 }
 
 fn push_encoded(out: &mut Vec<u8>, bytes: &[u8], keep: &[u8]) {
@@ -51,8 +52,8 @@ mod tests {
         push_path_encoded(&mut out, "a b/c:d%é".as_bytes());
         assert_eq!(out, b"a%20b/c:d%25%C3%A9");
         out.clear();
-        push_name_encoded(&mut out, b"a:b/c?");
-        assert_eq!(out, b"a%3Ab%2Fc%3F");
+        push_name_encoded(&mut out, b"a:b/c?&'");
+        assert_eq!(out, b"a%3Ab%2Fc%3F%26%27");
         out.clear();
         push_html_escaped(&mut out, "<a href=\"x\">&'</a>");
         assert_eq!(out, b"&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");

@@ -69,6 +69,17 @@ class roost_options(ctypes.Structure):
     ]
 
 
+class roost_mount_options(ctypes.Structure):
+    """Mirrors roost_mount_options in include/roost.h."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("cache_control", ctypes.c_void_p),
+        ("cache_control_len", ctypes.c_size_t),
+        ("listing", ctypes.c_bool),
+    ]
+
+
 OK = 0
 ERR_STATE = 3
 ERR_NOT_FOUND = 6
@@ -107,6 +118,9 @@ _declare("roost_options_init", _r, [ctypes.POINTER(roost_options), _n], checked=
 _declare("roost_server_new", _r, [ctypes.POINTER(roost_options), ctypes.POINTER(_p)], checked=True)
 _declare("roost_server_route", _r, [_p, _s, _n, _s, _n, HANDLER, _p], checked=True)
 _declare("roost_server_static", _r, [_p, _s, _n, _s, _n], checked=True)
+_declare("roost_mount_options_init", _r, [ctypes.POINTER(roost_mount_options), _n], checked=True)
+_declare("roost_server_static_with", _r, [_p, _s, _n, _s, _n, ctypes.POINTER(roost_mount_options)],
+         checked=True)
 _declare("roost_server_start", _r, [_p], checked=True)
 _declare("roost_server_port", ctypes.c_uint16, [_p])
 _declare("roost_server_stop", _r, [_p], checked=True)

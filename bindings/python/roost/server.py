@@ -129,10 +129,20 @@ class Server:
                                callback, None)
         self._callbacks.append(callback)
 
-    def static(self, prefix, directory):
-        """Serve the files under `directory` at URL `prefix` ("/" for the whole site)."""
+    def static(self, prefix, directory, cache_control=None, listing=False):
+        """Serve the files under `directory` at URL `prefix` ("/" for the whole site).
+        `cache_control` (e.g. "max-age=3600") is sent with every file; `listing` lists
+        directories that have no index.html instead of answering 404."""
+        opts = _lib.roost_mount_options()
+        lib.roost_mount_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
+        value = None
+        if cache_control is not None:
+            value = ctypes.create_string_buffer(cache_control.encode("latin-1"), len(cache_control))
+            opts.cache_control, opts.cache_control_len = ctypes.addressof(value), len(cache_control)
+        opts.listing = bool(listing)
         prefix_b, dir_b = prefix.encode(), os.fsencode(directory)
-        lib.roost_server_static(self._live(), prefix_b, len(prefix_b), dir_b, len(dir_b))
+        lib.roost_server_static_with(self._live(), prefix_b, len(prefix_b), dir_b, len(dir_b),
+                                     ctypes.byref(opts))
 
     def start(self):
         """Bind and serve; returns once listening."""

@@ -249,6 +249,36 @@ class RoutesTest(ServerCase):
             self.assertEqual(request(port, "GET", "/files")[0], 301)
             self.assertEqual(request(port, "GET", "/api")[2], b"api")
 
+    def test_file_responses_get_validators_ranges_and_conditionals(self):
+        fd, path = tempfile.mkstemp(suffix=".txt")
+        os.write(fd, b"abcdefghijklmnopqrstuvwxyz")
+        os.close(fd)
+        self.addCleanup(os.unlink, path)
+        self.srv.add_route("GET", "/f", lambda req: roost.File(path))
+        port = self.start()
+        status, headers, body = request(port, "GET", "/f")
+        self.assertEqual((status, headers["Accept-Ranges"]), (200, "bytes"))
+        etag = headers["ETag"]
+        status, headers, body = request(port, "GET", "/f", headers={"Range": "bytes=2-4"})
+        self.assertEqual((status, headers["Content-Range"], body), (206, "bytes 2-4/26", b"cde"))
+        self.assertEqual(request(port, "GET", "/f", headers={"If-None-Match": etag})[0], 304)
+        self.assertEqual(request(port, "GET", "/f", headers={"If-Match": '"other"'})[0], 412)
+
+    def test_static_options(self):
+        with tempfile.TemporaryDirectory() as folder:
+            os.mkdir(os.path.join(folder, "docs"))
+            with open(os.path.join(folder, "docs", "a.txt"), "w") as f:
+                f.write("a")
+            self.srv.static("/", folder, cache_control="max-age=30", listing=True)
+            port = self.start()
+            status, headers, _ = request(port, "GET", "/docs/a.txt")
+            self.assertEqual((status, headers["Cache-Control"]), (200, "max-age=30"))
+            status, _, body = request(port, "GET", "/docs/")
+            self.assertEqual(status, 200)
+            self.assertIn(b'<a href="a.txt">a.txt</a>', body)
+        with self.assertRaises(roost.Error):
+            roost.Server(port=0).static("/", ".", cache_control="bad\nvalue")
+
     def test_request_used_after_the_handler_returned(self):
         kept = []
         self.srv.add_route("GET", "/keep", lambda req: kept.append(req) or req.method)
