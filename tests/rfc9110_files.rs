@@ -123,6 +123,22 @@ fn rfc9110_8_8_validators_on_200_206_and_304() {
 }
 
 #[test]
+fn rfc9110_8_8_2_1_a_future_modification_time_is_not_sent() {
+    let site = Site::new();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    site.dir.write("future.txt", b"f");
+    set_mtime(&site.dir, "future.txt", now + 86_400);
+    let reply = site.get("/future.txt", &[]);
+    let sent =
+        roost::http::date::parse_http_date(reply.header("last-modified").unwrap().as_bytes());
+    let date = roost::http::date::parse_http_date(reply.header("date").unwrap().as_bytes());
+    assert!(sent <= date, "Last-Modified {sent:?} after Date {date:?}");
+}
+
+#[test]
 fn rfc9110_8_8_3_validators_change_when_the_file_changes() {
     let site = Site::new();
     let before = site.etag("/alpha.txt");
@@ -310,6 +326,24 @@ fn rfc9110_13_2_2_precedence() {
             status,
             "{headers:?}"
         );
+    }
+}
+
+#[test]
+fn rfc9110_13_2_1_preconditions_apply_only_where_the_answer_would_be_2xx() {
+    let site = Site::new();
+    for (name, value) in [
+        ("If-Match", "*"),
+        ("If-None-Match", "*"),
+        ("If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"),
+    ] {
+        assert_eq!(
+            site.get("/missing.txt", &[h(name, value)]).status,
+            404,
+            "{name}"
+        );
+        let post = site.send("POST", "/alpha.txt", &[h(name, value)]);
+        assert_eq!(post.status, 405, "{name} on a method the mount refuses");
     }
 }
 

@@ -3,6 +3,7 @@
 use std::fs::{File, Metadata};
 use std::io;
 use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::mime;
 use crate::http::conditional::Validators;
@@ -27,7 +28,8 @@ pub fn send_file(file: File, meta: &Metadata, name: &[u8], res: &mut Response) {
 /// The validators of a file's current state. The entity tag joins the inode, the
 /// modification time in nanoseconds and the size: the same file state gives the same tag,
 /// and a change of content changes the time (or the size, or the inode when the file is
-/// replaced), so the tag is strong (RFC 9110 §8.8.3).
+/// replaced), so the tag is strong (RFC 9110 §8.8.3). A modification time in the future
+/// is replaced by the current time (§8.8.2.1 requires it).
 pub fn validators(meta: &Metadata) -> Validators {
     use std::os::unix::fs::MetadataExt;
     let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
@@ -37,9 +39,12 @@ pub fn validators(meta: &Metadata) -> Validators {
         mtime_ns.max(0),
         meta.size()
     );
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     Validators {
         etag: etag.into_bytes(),
-        last_modified: u64::try_from(meta.mtime()).unwrap_or(0),
+        last_modified: u64::try_from(meta.mtime()).unwrap_or(0).min(now),
     }
 }
 
