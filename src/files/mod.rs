@@ -152,7 +152,7 @@ impl StaticFiles {
             res.push_header("Vary", &[b"Accept-Encoding"]);
         }
         let codings: Vec<&str> = forms.iter().map(|(coding, _, _)| *coding).collect();
-        match encoding::choose(req.header("accept-encoding"), &codings) {
+        match encoding::choose(&req.header_lines("accept-encoding"), &codings) {
             Some(chosen) => {
                 let at = forms.iter().position(|(c, _, _)| *c == chosen).unwrap_or(0);
                 let (coding, form, form_meta) = forms.swap_remove(at);

@@ -76,45 +76,88 @@ pub fn evaluate(req: &Request<'_>, v: &Validators, now: u64) -> Precondition {
     Precondition::Proceed
 }
 
+/// The preconditions that can be decided for a representation without validators:
+/// `If-Match` with a list fails (no tag can match) while `If-Match: *` holds, and
+/// `If-None-Match: *` matches the current representation.
+fn evaluate_without_validators(req: &Request<'_>) -> Precondition {
+    if let Some(lists) = field_lists(req, "if-match") {
+        if !lists.iter().any(|list| trim(list) == b"*") {
+            return Precondition::Failed;
+        }
+    }
+    if let Some(lists) = field_lists(req, "if-none-match") {
+        if lists.iter().any(|list| trim(list) == b"*") {
+            return Precondition::NotModified;
+        }
+    }
+    Precondition::Proceed
+}
+
 /// Whether `If-Range: <value>` lets the Range field be honoured (§13.1.5): a strong entity
-/// tag equal to the current one, or a date exactly equal to Last-Modified. A weak tag never
-/// matches.
-pub fn if_range_allows(value: &[u8], v: &Validators) -> bool {
+/// tag equal to the current one, or a date exactly equal to Last-Modified that is strong
+/// (§8.8.2.2). A weak tag never matches. A date counts as strong only once its second is
+/// more than a second past (`now`): a file written twice within its last second could
+/// otherwise hand out two versions under one date and splice them into one download.
+pub fn if_range_allows(value: &[u8], v: &Validators, now: u64) -> bool {
     let value = trim(value);
     if value.starts_with(b"\"") || value.starts_with(b"W/") {
         return value == v.etag.as_slice();
     }
-    parse_http_date(value) == Some(v.last_modified)
+    parse_http_date(value) == Some(v.last_modified) && v.last_modified + 1 < now
 }
 
-/// Applies §13 and §14 to a 200 response that carries validators; see the module docs.
+/// Applies §13 and §14 to a GET or HEAD response; see the module docs.
+///
+/// Preconditions are evaluated only for GET and HEAD: for other methods the handler has
+/// already acted when this runs, and §13.2.1 wants the condition checked before the method
+/// is performed, so a handler of such a method checks them itself ([`evaluate`]). A 2xx
+/// response with no validators at all (a listing, a generated body) still answers
+/// `If-None-Match: *` with 304 and an If-Match list with 412 (§13.1.1, §13.1.2); one whose
+/// handler set its own `ETag` or `Last-Modified` is left to that handler.
 pub fn apply(req: &Request<'_>, res: &mut Response, now: u64) {
-    let Some(v) = res.validators().cloned() else {
-        return;
-    };
-    if res.status() != 200 {
-        // §13.2.1: preconditions apply only where the response would have been 2xx.
+    // §13.2.1: preconditions apply only where the response would have been 2xx.
+    if !(200..300).contains(&res.status()) || !matches!(req.method(), "GET" | "HEAD") {
         return;
     }
+    let Some(v) = res.validators().cloned() else {
+        if !res.has_header("etag") && !res.has_header("last-modified") {
+            match evaluate_without_validators(req) {
+                Precondition::NotModified => res.set_not_modified(),
+                Precondition::Failed => res.set_error(412),
+                Precondition::Proceed => {}
+            }
+        }
+        return;
+    };
     match evaluate(req, &v, now) {
         Precondition::NotModified => return res.set_not_modified(),
         Precondition::Failed => return res.set_error(412),
         Precondition::Proceed => {}
     }
-    // §14.2: only GET has range handling; a Range on any other method is ignored.
-    if req.method() != "GET" {
+    // §14.2: only GET has range handling; a Range on any other method is ignored. A Range
+    // or If-Range field given twice is not a valid singleton field: no partial response.
+    if req.method() != "GET" || res.status() != 200 {
         return;
     }
-    let Some(range) = req.header("range") else {
-        return;
+    let range = match field_lists(req, "range").as_deref() {
+        Some([range]) => *range,
+        _ => return,
     };
-    if let Some(if_range) = req.header("if-range") {
-        if !if_range_allows(if_range, &v) {
-            return;
-        }
+    match field_lists(req, "if-range").as_deref() {
+        None => {}
+        Some([if_range]) if if_range_allows(if_range, &v, now) => {}
+        Some(_) => return,
     }
     let len = res.body_len();
-    match plan(range, len) {
+    let plan = match plan(range, len) {
+        // A multipart body under a top-level Content-Encoding would have clients decode
+        // the multipart framing: send the whole precompressed form instead.
+        RangePlan::Parts(parts) if parts.len() > 1 && res.has_header("content-encoding") => {
+            RangePlan::Whole
+        }
+        plan => plan,
+    };
+    match plan {
         RangePlan::Whole => {}
         RangePlan::Unsatisfiable => {
             res.set_error(416);
@@ -204,11 +247,7 @@ enum Compare {
 
 /// The values of every field line named `name`, or `None` if there is none.
 fn field_lists<'a>(req: &Request<'a>, name: &str) -> Option<Vec<&'a [u8]>> {
-    let values: Vec<&[u8]> = req
-        .headers()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
-        .collect();
+    let values = req.header_lines(name);
     (!values.is_empty()).then_some(values)
 }
 
@@ -243,11 +282,18 @@ fn tag_lists_match(lists: &[&[u8]], current: &[u8], compare: Compare) -> bool {
     })
 }
 
-/// Splits `#entity-tag` (§8.8.3): `W/"x"` or `"x"`, comma-separated with OWS.
+/// Splits `#entity-tag` (§8.8.3): `W/"x"` or `"x"`, comma-separated with OWS; empty list
+/// elements are skipped (§5.6.1.2). A comma inside the quotes belongs to the tag.
 fn entity_tags(list: &[u8]) -> Option<Vec<&[u8]>> {
     let mut tags = Vec::new();
     let mut rest = trim(list);
-    while !rest.is_empty() {
+    loop {
+        while let Some(after) = rest.strip_prefix(b",") {
+            rest = trim(after);
+        }
+        if rest.is_empty() {
+            break;
+        }
         let start = usize::from(rest.starts_with(b"W/")) * 2;
         if rest.get(start) != Some(&b'"') {
             return None;
@@ -262,10 +308,8 @@ fn entity_tags(list: &[u8]) -> Option<Vec<&[u8]>> {
         }
         tags.push(tag);
         rest = trim(&rest[close + 1..]);
-        match rest.first() {
-            None => {}
-            Some(b',') => rest = trim(&rest[1..]),
-            Some(_) => return None,
+        if !rest.is_empty() && !rest.starts_with(b",") {
+            return None;
         }
     }
     Some(tags)
@@ -300,6 +344,9 @@ mod tests {
             ("\"ab\"", false, false),
             ("abc", false, false),
             ("\"abc\" junk", false, false),
+            (", \"abc\"", true, true),
+            ("\"x\",,\"abc\",", true, true),
+            ("\"a,b\", \"abc\"", true, true),
             ("", false, false),
         ];
         for &(list, strong, weak) in cases {
@@ -323,11 +370,18 @@ mod tests {
             etag: b"\"abc\"".to_vec(),
             last_modified: 784_111_777,
         };
-        assert!(if_range_allows(b"\"abc\"", &v));
-        assert!(!if_range_allows(b"W/\"abc\"", &v));
-        assert!(!if_range_allows(b"\"old\"", &v));
-        assert!(if_range_allows(b"Sun, 06 Nov 1994 08:49:37 GMT", &v));
-        assert!(!if_range_allows(b"Sun, 06 Nov 1994 08:49:38 GMT", &v));
-        assert!(!if_range_allows(b"garbage", &v));
+        let now = 2_000_000_000;
+        assert!(if_range_allows(b"\"abc\"", &v, now));
+        assert!(!if_range_allows(b"W/\"abc\"", &v, now));
+        assert!(!if_range_allows(b"\"old\"", &v, now));
+        assert!(if_range_allows(b"Sun, 06 Nov 1994 08:49:37 GMT", &v, now));
+        assert!(!if_range_allows(b"Sun, 06 Nov 1994 08:49:38 GMT", &v, now));
+        assert!(!if_range_allows(b"garbage", &v, now));
+        // A date in the last second or so is not strong: it might name two versions.
+        assert!(!if_range_allows(
+            b"Sun, 06 Nov 1994 08:49:37 GMT",
+            &v,
+            784_111_778
+        ));
     }
 }

@@ -48,10 +48,17 @@ pub fn parse_http_date(text: &[u8]) -> Option<u64> {
             if parts.next().is_some() || yy.len() != 2 {
                 return None;
             }
-            // Two-digit years: RFC 9110 says to read one more than 50 years ahead as past;
-            // for dates from the last century on, 70-99 are 19xx and 00-69 are 20xx.
+            // Two-digit years: a year more than 50 years ahead is the most recent past year
+            // with those digits (RFC 9110 §5.6.7).
             let yy: u64 = yy.parse().ok()?;
-            let year = if yy >= 70 { 1900 + yy } else { 2000 + yy };
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let this_year = civil_from_days(now / 86_400).0;
+            let mut year = this_year / 100 * 100 + yy;
+            if year > this_year + 50 {
+                year -= 100;
+            }
             return civil_seconds(day, month, &year.to_string(), time);
         }
         // asctime: Nov  6 08:49:37 1994

@@ -4,22 +4,25 @@
 use super::parse::list_items;
 
 /// Picks the coding to send among `available` (in order of preference when the client
-/// weighs them equally), or `None` for the identity form. Without an Accept-Encoding field
-/// nothing is compressed. A coding the field does not name is acceptable only through
+/// weighs them equally), or `None` for the identity form. `fields` are the values of every
+/// Accept-Encoding line, read as one list (RFC 9110 §5.3); without any, nothing is
+/// compressed. A coding the field does not name is acceptable only through
 /// `*`; `q=0` refuses; `x-gzip` means gzip (§8.4.1.3). A compressed form is chosen when
 /// its weight is at least the identity form's.
-pub fn choose<'a>(accept_encoding: Option<&[u8]>, available: &[&'a str]) -> Option<&'a str> {
-    let field = accept_encoding?;
+pub fn choose<'a>(fields: &[&[u8]], available: &[&'a str]) -> Option<&'a str> {
+    if fields.is_empty() {
+        return None;
+    }
     let mut star = None;
     let mut identity = None;
     let mut weights: Vec<(&[u8], u16)> = Vec::new();
-    for item in list_items(field) {
+    for item in fields.iter().flat_map(|field| list_items(field)) {
         let mut parts = item.split(|&b| b == b';');
         let coding = trim(parts.next().unwrap_or(item));
         let mut q = 1000;
         for param in parts {
             let param = trim(param);
-            if param.len() > 2 && param[..2].eq_ignore_ascii_case(b"q=") {
+            if param.len() >= 2 && param[..2].eq_ignore_ascii_case(b"q=") {
                 q = weight(&param[2..]).unwrap_or(0);
             }
         }
@@ -112,14 +115,14 @@ mod tests {
             (Some("gzip;q=1.0"), &both, Some("gzip")),
             (Some("gzip;q=2"), &both, None),
             (Some("gzip;q=abc"), &both, None),
+            (Some("gzip;q="), &both, None),
             (Some("br"), &["gzip"], None),
         ];
         for &(field, available, want) in cases {
-            assert_eq!(
-                choose(field.map(str::as_bytes), available),
-                want,
-                "{field:?} {available:?}"
-            );
+            let fields: Vec<&[u8]> = field.map(str::as_bytes).into_iter().collect();
+            assert_eq!(choose(&fields, available), want, "{field:?} {available:?}");
         }
+        // Several lines are one list.
+        assert_eq!(choose(&[b"*", b"br;q=0"], &both), Some("gzip"));
     }
 }

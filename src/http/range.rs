@@ -30,8 +30,9 @@ pub enum RangePlan {
     Whole,
     /// No range overlaps the representation: 416 (§15.5.17).
     Unsatisfiable,
-    /// These ranges, sorted, with overlapping and adjacent ones coalesced (§14.2 allows
-    /// it); one range is a single part, several a multipart/byteranges body.
+    /// These ranges, with overlapping and adjacent ones coalesced (§14.2 allows it), in the
+    /// order the request first asked for each (§15.3.7.2); one range is a single part,
+    /// several a multipart/byteranges body.
     Parts(Vec<ByteRange>),
 }
 
@@ -43,22 +44,28 @@ pub fn plan(field: &[u8], len: u64) -> RangePlan {
     if len == 0 || specs.len() > MAX_RANGES {
         return RangePlan::Whole;
     }
-    let mut ranges: Vec<ByteRange> = specs
+    // Each satisfiable range with the position it was asked at.
+    let mut ranges: Vec<(ByteRange, usize)> = specs
         .into_iter()
-        .filter_map(|spec| spec.resolve(len))
+        .enumerate()
+        .filter_map(|(at, spec)| spec.resolve(len).map(|r| (r, at)))
         .collect();
     if ranges.is_empty() {
         return RangePlan::Unsatisfiable;
     }
-    ranges.sort_by_key(|r| r.start);
-    let mut merged: Vec<ByteRange> = Vec::with_capacity(ranges.len());
-    for range in ranges {
+    ranges.sort_by_key(|(r, _)| r.start);
+    let mut merged: Vec<(ByteRange, usize)> = Vec::with_capacity(ranges.len());
+    for (range, at) in ranges {
         match merged.last_mut() {
-            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
-            _ => merged.push(range),
+            Some((last, first_at)) if range.start <= last.end => {
+                last.end = last.end.max(range.end);
+                *first_at = (*first_at).min(at);
+            }
+            _ => merged.push((range, at)),
         }
     }
-    RangePlan::Parts(merged)
+    merged.sort_by_key(|&(_, at)| at);
+    RangePlan::Parts(merged.into_iter().map(|(r, _)| r).collect())
 }
 
 /// One range-spec (§14.1.1).
@@ -150,7 +157,8 @@ mod tests {
             ("bytes=0-0", parts(&[(0, 1)])),
             ("BYTES=0-9", parts(&[(0, 10)])),
             ("bytes= 0-9 , 20-29", parts(&[(0, 10), (20, 30)])),
-            ("bytes=20-29,0-9", parts(&[(0, 10), (20, 30)])),
+            ("bytes=20-29,0-9", parts(&[(20, 30), (0, 10)])),
+            ("bytes=28-28,0-0,27-27", parts(&[(27, 29), (0, 1)])),
             ("bytes=0-9,5-19", parts(&[(0, 20)])),
             ("bytes=0-9,10-19", parts(&[(0, 20)])),
             ("bytes=0-9,,20-29", parts(&[(0, 10), (20, 30)])),

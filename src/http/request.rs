@@ -67,6 +67,17 @@ impl<'a> Request<'a> {
             .map(|h| h.value)
     }
 
+    /// The values of every field line named `name` (compared case-insensitively), in
+    /// arrival order.
+    pub fn header_lines(&self, name: &str) -> Vec<&'a [u8]> {
+        self.head
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+            .collect()
+    }
+
     /// Every field line in arrival order, as (name, value).
     pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
         self.head.headers.iter().map(|h| (h.name, h.value))
