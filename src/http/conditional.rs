@@ -11,6 +11,7 @@ use super::date::{format_http_date, parse_http_date};
 use super::range::{plan, RangePlan};
 use super::request::Request;
 use super::response::Response;
+use super::syntax::trim_ows;
 use super::writer::push_decimal;
 
 /// The validators of one representation: a strong entity tag and a modification time.
@@ -81,12 +82,12 @@ pub fn evaluate(req: &Request<'_>, v: &Validators, now: u64) -> Precondition {
 /// `If-None-Match: *` matches the current representation.
 fn evaluate_without_validators(req: &Request<'_>) -> Precondition {
     if let Some(lists) = field_lists(req, "if-match") {
-        if !lists.iter().any(|list| trim(list) == b"*") {
+        if !lists.iter().any(|list| trim_ows(list) == b"*") {
             return Precondition::Failed;
         }
     }
     if let Some(lists) = field_lists(req, "if-none-match") {
-        if lists.iter().any(|list| trim(list) == b"*") {
+        if lists.iter().any(|list| trim_ows(list) == b"*") {
             return Precondition::NotModified;
         }
     }
@@ -99,7 +100,7 @@ fn evaluate_without_validators(req: &Request<'_>) -> Precondition {
 /// more than a second past (`now`): a file written twice within its last second could
 /// otherwise hand out two versions under one date and splice them into one download.
 pub fn if_range_allows(value: &[u8], v: &Validators, now: u64) -> bool {
-    let value = trim(value);
+    let value = trim_ows(value);
     if value.starts_with(b"\"") || value.starts_with(b"W/") {
         return value == v.etag.as_slice();
     }
@@ -266,7 +267,7 @@ fn single_date(req: &Request<'_>, name: &str) -> Option<u64> {
 fn tag_lists_match(lists: &[&[u8]], current: &[u8], compare: Compare) -> bool {
     let current_opaque = current.strip_prefix(b"W/").unwrap_or(current);
     lists.iter().any(|list| {
-        if trim(list) == b"*" {
+        if trim_ows(list) == b"*" {
             return true;
         }
         entity_tags(list).is_some_and(|tags| {
@@ -286,10 +287,10 @@ fn tag_lists_match(lists: &[&[u8]], current: &[u8], compare: Compare) -> bool {
 /// elements are skipped (§5.6.1.2). A comma inside the quotes belongs to the tag.
 fn entity_tags(list: &[u8]) -> Option<Vec<&[u8]>> {
     let mut tags = Vec::new();
-    let mut rest = trim(list);
+    let mut rest = trim_ows(list);
     loop {
         while let Some(after) = rest.strip_prefix(b",") {
-            rest = trim(after);
+            rest = trim_ows(after);
         }
         if rest.is_empty() {
             break;
@@ -307,24 +308,12 @@ fn entity_tags(list: &[u8]) -> Option<Vec<&[u8]>> {
             return None;
         }
         tags.push(tag);
-        rest = trim(&rest[close + 1..]);
+        rest = trim_ows(&rest[close + 1..]);
         if !rest.is_empty() && !rest.starts_with(b",") {
             return None;
         }
     }
     Some(tags)
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|&b| b != b' ' && b != b'\t')
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
 }
 
 #[cfg(test)]

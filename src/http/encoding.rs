@@ -1,7 +1,7 @@
 //! Content-coding negotiation (RFC 9110 §12.5.3): which of the available precompressed
 //! forms, if any, a request's Accept-Encoding prefers over the identity form.
 
-use super::parse::list_items;
+use super::syntax::{list_items, trim_ows};
 
 /// Picks the coding to send among `available` (in order of preference when the client
 /// weighs them equally), or `None` for the identity form. `fields` are the values of every
@@ -18,10 +18,10 @@ pub fn choose<'a>(fields: &[&[u8]], available: &[&'a str]) -> Option<&'a str> {
     let mut weights: Vec<(&[u8], u16)> = Vec::new();
     for item in fields.iter().flat_map(|field| list_items(field)) {
         let mut parts = item.split(|&b| b == b';');
-        let coding = trim(parts.next().unwrap_or(item));
+        let coding = trim_ows(parts.next().unwrap_or(item));
         let mut q = 1000;
         for param in parts {
-            let param = trim(param);
+            let param = trim_ows(param);
             if param.len() >= 2 && param[..2].eq_ignore_ascii_case(b"q=") {
                 q = weight(&param[2..]).unwrap_or(0);
             }
@@ -74,18 +74,6 @@ fn weight(text: &[u8]) -> Option<u16> {
         b'1' if thousandths == 0 => Some(1000),
         _ => None,
     }
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|&b| b != b' ' && b != b'\t')
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
 }
 
 #[cfg(test)]

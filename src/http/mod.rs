@@ -18,6 +18,7 @@ pub mod request;
 pub mod response;
 pub mod session;
 pub mod status;
+pub mod syntax;
 pub mod uri;
 pub mod writer;
 

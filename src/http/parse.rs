@@ -6,6 +6,7 @@ use std::mem::MaybeUninit;
 use httparse::Header;
 
 use super::limits::Limits;
+use super::syntax::{list_items, trim_ows};
 use super::uri::{parse_target, valid_authority, Target};
 
 /// How the request content is delimited (RFC 9112 §6.3).
@@ -290,7 +291,7 @@ impl Codings {
         self.present = true;
         for item in list_items(value) {
             let mut parts = item.split(|&b| b == b';');
-            let name = trim(parts.next().unwrap_or(item));
+            let name = trim_ows(parts.next().unwrap_or(item));
             let is_chunked = name.eq_ignore_ascii_case(b"chunked");
             self.chunked += u32::from(is_chunked);
             self.chunked_with_parameters |= is_chunked && parts.next().is_some();
@@ -315,26 +316,6 @@ impl Codings {
         }
         Ok(true)
     }
-}
-
-/// The non-empty elements of a comma-separated list (RFC 9110 §5.6.1), trimmed.
-pub fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(trim)
-        .filter(|item| !item.is_empty())
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|&b| b != b' ' && b != b'\t')
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
 }
 
 #[cfg(test)]

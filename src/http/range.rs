@@ -105,7 +105,7 @@ fn parse(field: &[u8]) -> Option<Vec<Spec>> {
         return None;
     }
     let mut specs = Vec::new();
-    for item in super::parse::list_items(&field[eq + 1..]) {
+    for item in super::syntax::list_items(&field[eq + 1..]) {
         let dash = item.iter().position(|&b| b == b'-')?;
         let (first, last) = (&item[..dash], &item[dash + 1..]);
         let spec = match (number(first), number(last)) {
