@@ -159,3 +159,43 @@ fn trickled_input_does_not_keep_a_non_reading_client_alive() {
     });
     trickle.join().unwrap();
 }
+
+#[test]
+fn a_body_trickled_below_the_minimum_rate_is_cut_off() {
+    // A byte every 300 ms never leaves the 800 ms body timeout silent, but after it the
+    // body must average 1 KiB/s.
+    let server = start(quick_config(), Echo);
+    let mut client = Client::connect(server.local_addr());
+    client.send(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n");
+    let mut writer = client.stream().try_clone().unwrap();
+    // (Longer than PATIENCE: without the rate rule, no response would come in time.)
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..60 {
+            if writer.write_all(b"x").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    });
+    // Meanwhile other clients are served at once.
+    assert_eq!(get(server.local_addr(), "/other").status, 200);
+    let reply = client.response();
+    assert_eq!(reply.status, 408);
+    assert!(client.closed());
+    trickle.join().unwrap();
+}
+
+#[test]
+fn a_slow_but_steady_upload_is_not_cut_off() {
+    // 16 KiB in 4 KiB pieces every 300 ms: well above 1 KiB/s, over more than the timeout.
+    let server = start(quick_config(), Echo);
+    let mut client = Client::connect(server.local_addr());
+    client.send(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 16384\r\n\r\n");
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(300));
+        client.send(&[b'y'; 4096]);
+    }
+    let reply = client.response();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body.len(), 16384);
+}

@@ -28,7 +28,9 @@ pub struct Timeouts {
     pub header: Duration,
     /// Between requests on a persistent connection. Past it: close.
     pub keep_alive: Duration,
-    /// Without any progress while reading request content. Past it: 408, then close.
+    /// Without any progress while reading request content; and once a body has taken
+    /// longer than this, it must have averaged 1 KiB/s, so a trickled body is cut off too.
+    /// Past either: 408, then close.
     pub body: Duration,
     /// Without any progress while sending a response (the client stopped reading).
     /// Past it: close.

@@ -3,6 +3,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 use crate::http::inbuf::InBuf;
 use crate::http::output::{Chunk, Output};
@@ -66,6 +67,10 @@ pub struct Connection {
     lingering: bool,
     /// Bytes moved in either direction since [`Connection::take_progress`].
     progress: bool,
+    /// Bytes read from the socket, ever.
+    bytes_read: u64,
+    /// When the body being read started arriving, and `bytes_read` then.
+    body_started: Option<(Instant, u64)>,
     /// Queued to be driven again after yielding its turn.
     pub queued: bool,
 }
@@ -83,6 +88,8 @@ impl Connection {
             urgent: false,
             lingering: false,
             progress: false,
+            bytes_read: 0,
+            body_started: None,
             queued: false,
         }
     }
@@ -165,6 +172,7 @@ impl Connection {
                 Ok(0) => return Outcome::Close,
                 Ok(n) => {
                     self.progress = true;
+                    self.bytes_read += n as u64;
                     // A short read emptied the socket (the next arrival is a new edge).
                     if n < space && !self.peer_done && !self.urgent {
                         self.readable = false;
@@ -177,6 +185,23 @@ impl Connection {
                 Err(_) => return Outcome::Close,
             }
         }
+    }
+
+    /// Whether the body being read is too slow: after `grace` it must have averaged at
+    /// least `min_rate` bytes a second, or a client trickling a byte now and then would
+    /// hold the connection forever without ever tripping the (silence) body timeout.
+    pub fn body_too_slow(&mut self, now: Instant, grace: Duration, min_rate: u64) -> bool {
+        if self.session.phase(&self.input) != Phase::Body {
+            self.body_started = None;
+            return false;
+        }
+        let (since, at_start) = *self.body_started.get_or_insert((now, self.bytes_read));
+        let elapsed = now.saturating_duration_since(since);
+        if elapsed <= grace {
+            return false;
+        }
+        let received = self.bytes_read - at_start;
+        u128::from(received) * 1000 < u128::from(min_rate) * elapsed.as_millis()
     }
 
     /// Answers 408 to a head or body that took too long; `drive` then sends it and closes.

@@ -26,6 +26,9 @@ const WAKER: u64 = u64::MAX - 1;
 const ACCEPT_BATCH: usize = 16;
 /// How long accepting pauses when the process is out of descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// The slowest a request body may arrive, on average, once it has taken longer than the
+/// body timeout (bytes a second).
+const MIN_BODY_RATE: u64 = 1024;
 /// Events handled per epoll_wait.
 const EVENTS: usize = 256;
 
@@ -278,7 +281,13 @@ impl Worker {
             Wait::Input(Phase::Idle) if conn.served() == 0 => (Kind::FirstRequest, false),
             Wait::Input(Phase::Idle) => (Kind::KeepAlive, answered),
             Wait::Input(Phase::Head) => (Kind::Head, answered),
-            Wait::Input(Phase::Body) => (Kind::Body, progress),
+            Wait::Input(Phase::Body) => {
+                let grace = self.shared.config.timeouts.body;
+                if conn.body_too_slow(now, grace, MIN_BODY_RATE) {
+                    return self.drive(slot, now, true);
+                }
+                (Kind::Body, progress)
+            }
             Wait::Input(Phase::Closing) => (Kind::Linger, false),
         };
         if restart {
