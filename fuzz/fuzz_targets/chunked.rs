@@ -12,7 +12,11 @@ fn decode(input: &[u8], pieces: &[u8], max_body: u64) -> (Result<Decoded, u16>, 
     let mut sizes = pieces.iter().cycle();
     let mut cut = 0;
     loop {
-        let step = if pieces.is_empty() { input.len() } else { usize::from(*sizes.next().unwrap()) + 1 };
+        let step = if pieces.is_empty() {
+            input.len()
+        } else {
+            usize::from(*sizes.next().unwrap()) + 1
+        };
         let end = (fed + step).min(input.len());
         region.extend_from_slice(&input[fed..end]);
         fed = end;
@@ -25,7 +29,13 @@ fn decode(input: &[u8], pieces: &[u8], max_body: u64) -> (Result<Decoded, u16>, 
         assert!(decoder.decoded() as u64 <= max_body);
         match result {
             Ok(Decoded::NeedMore) if fed < input.len() => continue,
-            other => return (other, region[..decoder.decoded()].to_vec(), decoder.consumed() + cut),
+            other => {
+                return (
+                    other,
+                    region[..decoder.decoded()].to_vec(),
+                    decoder.consumed() + cut,
+                )
+            }
         }
     }
 }

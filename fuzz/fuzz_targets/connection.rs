@@ -17,7 +17,9 @@ impl Handler for Echo {
     fn handle(&self, req: &Request<'_>, res: &mut Response) {
         let _ = res.add_header("X-Path", req.path().as_bytes());
         if let Some(v) = req.header("x-status") {
-            let code = v.iter().fold(0u16, |n, &d| n.wrapping_mul(10).wrapping_add(u16::from(d)));
+            let code = v
+                .iter()
+                .fold(0u16, |n, &d| n.wrapping_mul(10).wrapping_add(u16::from(d)));
             let _ = res.set_status(code);
         }
         res.set_body(req.body());
@@ -86,6 +88,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if !sent.is_empty() {
-        assert!(sent.starts_with(b"HTTP/1.1 "), "{:?}", String::from_utf8_lossy(&sent[..sent.len().min(40)]));
+        assert!(
+            sent.starts_with(b"HTTP/1.1 "),
+            "{:?}",
+            String::from_utf8_lossy(&sent[..sent.len().min(40)])
+        );
     }
 });

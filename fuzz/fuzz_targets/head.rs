@@ -30,8 +30,14 @@ fuzz_target!(|data: &[u8]| {
                 assert!(len <= limits.max_head);
                 assert!(head.minor_version <= 1);
                 assert!(head.raw_target.len() <= limits.max_uri);
-                let has_te = head.headers.iter().any(|h| h.name.eq_ignore_ascii_case("transfer-encoding"));
-                let has_cl = head.headers.iter().any(|h| h.name.eq_ignore_ascii_case("content-length"));
+                let has_te = head
+                    .headers
+                    .iter()
+                    .any(|h| h.name.eq_ignore_ascii_case("transfer-encoding"));
+                let has_cl = head
+                    .headers
+                    .iter()
+                    .any(|h| h.name.eq_ignore_ascii_case("content-length"));
                 assert!(!(has_te && has_cl), "both framings accepted");
                 if head.framing == Framing::Chunked {
                     assert!(has_te && head.minor_version == 1);
@@ -39,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             HeadResult::Reject(reject) => {
-                assert!(matches!(reject.status, 400 | 413 | 414 | 417 | 431 | 501 | 505));
+                assert!(matches!(
+                    reject.status,
+                    400 | 413 | 414 | 417 | 431 | 501 | 505
+                ));
                 return;
             }
             HeadResult::Partial => return,

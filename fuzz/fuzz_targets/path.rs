@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(!relative.starts_with(b"/"), "absolute: {relative:?}");
         assert!(!relative.contains(&0));
         // Empty is the root itself; otherwise every segment is a plain name.
-        for segment in relative.split(|&b| b == b'/').filter(|_| !relative.is_empty()) {
+        for segment in relative
+            .split(|&b| b == b'/')
+            .filter(|_| !relative.is_empty())
+        {
             assert!(!segment.is_empty(), "empty segment in {relative:?}");
             assert!(segment[0] != b'.', "dot segment in {relative:?}");
         }
