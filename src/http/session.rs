@@ -249,6 +249,8 @@ impl Session {
             announce_keep_alive: !close && head.minor_version == 0,
         };
         write_response(out, env.response, env.date, framing);
+        // The scratch response is reused: drop its file now, not at the next request.
+        env.response.reset();
         self.served += 1;
         self.state = if close { State::Closed } else { State::Head };
     }
