@@ -46,10 +46,11 @@
  *   option) is an error code, never a crash; a panic inside roost is caught and returned
  *   as ROOST_ERR_PANIC. A pointer that is not NULL must be valid for the length given:
  *   that, C cannot check.
- * - Threads: roost_server_* functions may be called from any thread. Handlers run on
- *   the server's worker threads (one per CPU unless opts.threads says otherwise),
- *   concurrently, so their userdata must be safe to share. A handler may block briefly
- *   (the other connections of its worker wait meanwhile) and must not stop or free its
+ * - Threads: roost_server_* functions may be called from any thread. Handlers run
+ *   concurrently, so their userdata must be safe to share: by default on the server's I/O
+ *   threads (one per CPU unless opts.threads says otherwise), where a handler that blocks
+ *   holds up the other connections of its thread; with opts.handler_threads, on a pool of
+ *   their own, so that slow handlers never stall I/O. A handler must not stop or free its
  *   own server.
  * - Lifetimes: the roost_request and roost_response a handler gets, and every roost_str
  *   obtained from them, are valid only until the handler returns, and are used from the
@@ -233,6 +234,17 @@ typedef struct roost_options {
      * How long `roost_server_stop` waits for responses in flight. Default 10000.
      */
     uint32_t shutdown_timeout_ms;
+    /**
+     * Threads that run route handlers, apart from the I/O threads, so that a handler that
+     * blocks never stalls other connections (static files, other routes). 0 (the
+     * default): handlers run on the I/O thread that read the request. Added after the
+     * first layout: a caller with an older, smaller `size` gets 0.
+     */
+    uint32_t handler_threads;
+    /**
+     * Requests that may wait for a handler thread; past it, 503. Default 1024.
+     */
+    uint32_t handler_queue;
 } roost_options;
 
 /**
@@ -258,9 +270,10 @@ typedef struct roost_str {
  * to answer 500 instead. Any other value is reserved (a response finished later from
  * another thread, a body streamed in chunks) and is answered with 500 for now.
  *
- * A handler that sets nothing sends `200 OK` with an empty body. It may block briefly
- * (other connections on the same worker wait meanwhile); it must not stop or free its
- * own server.
+ * A handler that sets nothing sends `200 OK` with an empty body. It must not stop or free
+ * its own server. By default it runs on the I/O thread that read the request, so while
+ * it blocks, the other connections of that thread wait; with `opts.handler_threads` set,
+ * handlers run on threads of their own and a slow handler stalls no I/O.
  */
 typedef int32_t (*roost_handler)(struct roost_request *req,
                                  struct roost_response *res,

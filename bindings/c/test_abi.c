@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,20 @@ static void check_plain_functions(void) {
     CHECK(strstr(roost_last_error(), "NULL") != NULL);
     CHECK(roost_options_init(&opts, sizeof opts - 1) == ROOST_ERR_INVALID);
     CHECK(roost_options_init(&opts, sizeof opts + 8) == ROOST_ERR_INVALID);
+    /* A caller built against the first, smaller layout (up to shutdown_timeout_ms): its
+     * sizeof, padding included. The library must not touch that padding, where
+     * handler_threads now sits. */
+    size_t align = _Alignof(roost_options);
+    size_t first_size = (offsetof(roost_options, handler_threads) + align - 1) / align * align;
+    roost_options older;
+    memset(&older, 0xAB, sizeof older);
+    CHECK(roost_options_init(&older, first_size) == ROOST_OK);
+    CHECK(older.size == first_size && older.port == 8080);
+    CHECK(older.handler_threads == 0xABABABABu); /* not written past its size */
+    older.port = 0;
+    roost_server *old_layout = NULL;
+    CHECK(roost_server_new(&older, &old_layout) == ROOST_OK);
+    CHECK(roost_server_free(old_layout) == ROOST_OK);
     CHECK(roost_options_init(&opts, sizeof opts) == ROOST_OK);
     CHECK(opts.size == sizeof opts && opts.port == 8080 && opts.max_headers == 100);
 
@@ -396,6 +411,7 @@ int main(void) {
     roost_options_init(&opts, sizeof opts);
     opts.port = 0;
     opts.threads = 2;
+    opts.handler_threads = 2; /* the handlers below run on the handler pool */
     roost_server *srv;
     CHECK(roost_server_new(&opts, &srv) == ROOST_OK);
     struct probe_data data = {srv, file_path, dir};

@@ -23,9 +23,10 @@ pub const ROOST_HANDLER_FAILED: i32 = 1;
 /// to answer 500 instead. Any other value is reserved (a response finished later from
 /// another thread, a body streamed in chunks) and is answered with 500 for now.
 ///
-/// A handler that sets nothing sends `200 OK` with an empty body. It may block briefly
-/// (other connections on the same worker wait meanwhile); it must not stop or free its
-/// own server.
+/// A handler that sets nothing sends `200 OK` with an empty body. It must not stop or free
+/// its own server. By default it runs on the I/O thread that read the request, so while
+/// it blocks, the other connections of that thread wait; with `opts.handler_threads` set,
+/// handlers run on threads of their own and a slow handler stalls no I/O.
 pub type roost_handler = Option<
     unsafe extern "C" fn(
         req: *mut roost_request,

@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use super::result::*;
 use super::server::{roost_server, routable, server_arg};
 use super::strings::bytes_arg;
-use super::versioned;
+use super::versioned::{self, Layout};
 use crate::StaticFiles;
 
 /// How a static mount serves its files. Start from `roost_mount_options_init`, then change
@@ -25,7 +25,10 @@ pub struct roost_mount_options {
     pub listing: bool,
 }
 
-const FIRST_SIZE: usize = std::mem::size_of::<roost_mount_options>();
+/// The published layouts of roost_mount_options.
+const LAYOUTS: [Layout; 1] = [Layout::ending_at::<roost_mount_options>(
+    std::mem::size_of::<roost_mount_options>(),
+)];
 
 fn defaults() -> roost_mount_options {
     roost_mount_options {
@@ -49,7 +52,7 @@ pub unsafe extern "C" fn roost_mount_options_init(
         let mut filled = defaults();
         filled.size = size;
         // SAFETY: roost_mount_options is repr(C) with `size` first; `opts` per the contract.
-        unsafe { versioned::init(opts, size, FIRST_SIZE, filled, "roost_mount_options_init") }
+        unsafe { versioned::init(opts, size, &LAYOUTS, filled, "roost_mount_options_init") }
     })
 }
 
@@ -104,7 +107,7 @@ pub unsafe extern "C" fn roost_server_static_with(
             defaults()
         } else {
             // SAFETY: repr(C) with `size` first; `opts` per the contract.
-            match unsafe { versioned::read(opts, FIRST_SIZE, defaults(), FUNC) } {
+            match unsafe { versioned::read(opts, &LAYOUTS, defaults(), FUNC) } {
                 Ok(opts) => opts,
                 Err(code) => return code,
             }

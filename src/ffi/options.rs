@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::result::roost_result;
 use super::strings::bytes_arg;
-use super::versioned;
+use super::versioned::{self, Layout};
 use crate::server::Config;
 
 /// How a server is set up. Always start from `roost_options_init`, which sets `size` and
@@ -56,14 +56,23 @@ pub struct roost_options {
     pub write_timeout_ms: u32,
     /// How long `roost_server_stop` waits for responses in flight. Default 10000.
     pub shutdown_timeout_ms: u32,
+    /// Threads that run route handlers, apart from the I/O threads, so that a handler that
+    /// blocks never stalls other connections (static files, other routes). 0 (the
+    /// default): handlers run on the I/O thread that read the request. Added after the
+    /// first layout: a caller with an older, smaller `size` gets 0.
+    pub handler_threads: u32,
+    /// Requests that may wait for a handler thread; past it, 503. Default 1024.
+    pub handler_queue: u32,
 }
 
 const DEFAULT_HOST: &[u8] = b"127.0.0.1";
 
-/// The size of the first published roost_options. A caller compiled against any header
-/// since then passes a size from this to the current one; fields past its size take their
-/// defaults.
-const FIRST_SIZE: usize = std::mem::size_of::<roost_options>();
+/// The published layouts of roost_options: the first ended at `shutdown_timeout_ms`; the
+/// handler pool fields came next.
+const LAYOUTS: [Layout; 2] = [
+    Layout::ending_at::<roost_options>(std::mem::offset_of!(roost_options, handler_threads)),
+    Layout::ending_at::<roost_options>(std::mem::size_of::<roost_options>()),
+];
 
 /// The most worker threads a server may ask for.
 const MAX_THREADS: u32 = 1024;
@@ -88,6 +97,8 @@ fn defaults() -> roost_options {
         body_timeout_ms: t.body.as_millis() as u32,
         write_timeout_ms: t.write.as_millis() as u32,
         shutdown_timeout_ms: t.shutdown.as_millis() as u32,
+        handler_threads: config.handler_threads as u32,
+        handler_queue: config.handler_queue as u32,
     }
 }
 
@@ -105,7 +116,7 @@ pub unsafe extern "C" fn roost_options_init(opts: *mut roost_options, size: usiz
         let mut filled = defaults();
         filled.size = size;
         // SAFETY: roost_options is repr(C) with `size` first; `opts` per the contract.
-        unsafe { versioned::init(opts, size, FIRST_SIZE, filled, "roost_options_init") }
+        unsafe { versioned::init(opts, size, &LAYOUTS, filled, "roost_options_init") }
     })
 }
 
@@ -116,7 +127,7 @@ pub unsafe extern "C" fn roost_options_init(opts: *mut roost_options, size: usiz
 /// `size` bytes long.
 pub unsafe fn read_options(opts: *const roost_options) -> Result<roost_options, roost_result> {
     // SAFETY: roost_options is repr(C) with `size` first; `opts` per the contract.
-    unsafe { versioned::read(opts, FIRST_SIZE, defaults(), "roost_server_new") }
+    unsafe { versioned::read(opts, &LAYOUTS, defaults(), "roost_server_new") }
 }
 
 /// Turns options (complete: see `read_options`) into a server config, or an error message.
@@ -173,5 +184,12 @@ pub unsafe fn to_config(opts: &roost_options) -> Result<Config, String> {
     config.timeouts.body = ms("body_timeout_ms", opts.body_timeout_ms)?;
     config.timeouts.write = ms("write_timeout_ms", opts.write_timeout_ms)?;
     config.timeouts.shutdown = ms("shutdown_timeout_ms", opts.shutdown_timeout_ms)?;
+    if opts.handler_threads > MAX_THREADS {
+        return Err(format!(
+            "options: handler_threads must be at most {MAX_THREADS}"
+        ));
+    }
+    config.handler_threads = opts.handler_threads as usize;
+    config.handler_queue = positive("handler_queue", opts.handler_queue.into())? as usize;
     Ok(config)
 }

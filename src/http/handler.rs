@@ -17,4 +17,12 @@ pub trait Handler: Send + Sync {
         let _ = req;
         true
     }
+
+    /// Whether answering `req` runs code that may block (a host program's handler). When
+    /// the server has a handler pool, such requests are answered on it, so that the I/O
+    /// threads go on serving other connections. `req.body()` is complete here.
+    fn may_block(&self, req: &Request<'_>) -> bool {
+        let _ = req;
+        false
+    }
 }

@@ -30,6 +30,8 @@ pub enum Phase {
     Body,
     /// No more requests will be read; the connection closes once its output is sent.
     Closing,
+    /// A handler runs on another thread; nothing is read until its response is back.
+    Handler,
 }
 
 /// What the connection should do after [`Session::process`].
@@ -43,6 +45,17 @@ pub enum Next {
     /// Send what is queued, then close gracefully: the peer may still be sending, so shut
     /// down the write side and drain input for a while rather than reset it.
     Close,
+    /// A request was handed off ([`Session::take_handoff`]): send what is queued, then wait
+    /// for [`Session::complete`].
+    Wait,
+}
+
+/// A request handed to another thread, copied out of the input buffer: its head, parsed
+/// again there, and its content.
+#[derive(Debug)]
+pub struct Handoff {
+    pub head: Vec<u8>,
+    pub body: Vec<u8>,
 }
 
 /// What a request is answered with and by what it is answered.
@@ -57,13 +70,29 @@ pub struct Env<'a> {
     pub response: &'a mut Response,
     /// The server is stopping: answer what has arrived, then close.
     pub stopping: bool,
+    /// Requests whose handler may block are handed off to other threads.
+    pub defer: bool,
 }
 
 #[derive(Debug)]
 enum State {
     Head,
-    Body { head_len: usize, body: BodyState },
+    Body {
+        head_len: usize,
+        body: BodyState,
+    },
+    /// Waiting for the response to a handed-off request.
+    Waiting(Pending),
     Closed,
+}
+
+/// What the response to a handed-off request needs from its request.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    head_request: bool,
+    keep_alive: bool,
+    minor_version: u8,
+    unread_body: bool,
 }
 
 #[derive(Debug)]
@@ -77,6 +106,7 @@ enum BodyState {
 pub struct Session {
     state: State,
     served: u64,
+    handoff: Option<Handoff>,
 }
 
 /// The outcome of one step of [`Session::process`].
@@ -90,6 +120,7 @@ impl Session {
         Session {
             state: State::Head,
             served: 0,
+            handoff: None,
         }
     }
 
@@ -103,8 +134,23 @@ impl Session {
             State::Head if input.is_empty() => Phase::Idle,
             State::Head => Phase::Head,
             State::Body { .. } => Phase::Body,
+            State::Waiting(_) => Phase::Handler,
             State::Closed => Phase::Closing,
         }
+    }
+
+    /// The request just handed off, for the caller to run elsewhere.
+    pub fn take_handoff(&mut self) -> Option<Handoff> {
+        self.handoff.take()
+    }
+
+    /// Queues the response to the handed-off request (its handler ran, and preconditions
+    /// and ranges were applied, on the other thread), then goes on with the next request.
+    pub fn complete(&mut self, out: &mut Output, res: &mut Response, env: &mut Env<'_>) {
+        let State::Waiting(pending) = self.state else {
+            return;
+        };
+        self.finish(out, res, env.date, env.stopping, pending);
     }
 
     /// Answers every complete request in `input`; see [`Next`] for what comes after.
@@ -112,6 +158,7 @@ impl Session {
         loop {
             let step = match self.state {
                 State::Closed => return Next::Close,
+                State::Waiting(_) => return Next::Wait,
                 _ if out.is_full() => return Next::Pause,
                 State::Head if input.is_empty() => return Next::Read { want: 0 },
                 State::Head => self.start_request(input, out, env),
@@ -154,7 +201,7 @@ impl Session {
                 };
                 if data.len() - head_len >= len {
                     let body = &data[head_len..head_len + len];
-                    self.dispatch(&head, body, out, env, false);
+                    self.dispatch(&data[..head_len], &head, body, out, env, false);
                     head_len + len
                 } else {
                     if head.expect_continue && data.len() == head_len {
@@ -162,7 +209,7 @@ impl Session {
                         if !env.handler.wants_body(&req) {
                             // Answer now, unread content and all; the connection cannot be
                             // reused since the content would be read as the next request.
-                            self.dispatch(&head, &[], out, env, true);
+                            self.dispatch(&data[..head_len], &head, &[], out, env, true);
                             return Step::Continue;
                         }
                         out.bytes_mut().extend_from_slice(CONTINUE);
@@ -219,7 +266,7 @@ impl Session {
         match parse_head(&data[..head_len], &mut slots, env.limits) {
             HeadResult::Complete(head, _) => {
                 let body = &data[head_len..head_len + body_len];
-                self.dispatch(&head, body, out, env, false);
+                self.dispatch(&data[..head_len], &head, body, out, env, false);
             }
             _ => self.fail(out, env, 400, false),
         }
@@ -227,10 +274,12 @@ impl Session {
         Step::Continue
     }
 
-    /// Calls the handler and queues its response. `unread_body` means the content was not
-    /// read, so the connection must close after the response.
+    /// Calls the handler and queues its response, or hands the request off when its
+    /// handler may block. `unread_body` means the content was not read, so the connection
+    /// must close after the response.
     fn dispatch(
         &mut self,
+        raw_head: &[u8],
         head: &Head<'_>,
         body: &[u8],
         out: &mut Output,
@@ -238,19 +287,45 @@ impl Session {
         unread_body: bool,
     ) {
         let req = Request::new(head, body, env.peer);
+        let pending = Pending {
+            head_request: req.is_head(),
+            keep_alive: head.keep_alive,
+            minor_version: head.minor_version,
+            unread_body,
+        };
+        if env.defer && env.handler.may_block(&req) {
+            self.handoff = Some(Handoff {
+                head: raw_head.to_vec(),
+                body: body.to_vec(),
+            });
+            self.state = State::Waiting(pending);
+            return;
+        }
         env.response.reset();
         env.handler.handle(&req, env.response);
         conditional::apply(&req, env.response, env.now);
+        self.finish(out, env.response, env.date, env.stopping, pending);
+    }
+
+    /// Queues `res` as the response to a request, closing after it when needed.
+    fn finish(
+        &mut self,
+        out: &mut Output,
+        res: &mut Response,
+        date: &[u8; DATE_LEN],
+        stopping: bool,
+        pending: Pending,
+    ) {
         let close =
-            unread_body || !head.keep_alive || env.stopping || env.response.closes_connection();
+            pending.unread_body || !pending.keep_alive || stopping || res.closes_connection();
         let framing = writer::Framing {
-            head_request: req.is_head(),
+            head_request: pending.head_request,
             close,
-            announce_keep_alive: !close && head.minor_version == 0,
+            announce_keep_alive: !close && pending.minor_version == 0,
         };
-        write_response(out, env.response, env.date, framing);
-        // The scratch response is reused: drop its file now, not at the next request.
-        env.response.reset();
+        write_response(out, res, date, framing);
+        // A reused response drops its file now, not at the next request.
+        res.reset();
         self.served += 1;
         self.state = if close { State::Closed } else { State::Head };
     }

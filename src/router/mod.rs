@@ -219,6 +219,14 @@ impl Router {
         }
     }
 
+    /// Whether `req` goes to a route's handler.
+    fn routes_to_handler(&self, req: &Request<'_>) -> bool {
+        match normalize(req.path()) {
+            Ok(path) => matches!(self.resolve(req.method(), &path), Target::Route(_)),
+            Err(_) => false,
+        }
+    }
+
     /// `OPTIONS *`: what the server as a whole allows.
     fn server_options(&self, res: &mut Response) {
         let mut allowed: Vec<&str> = self.routes.iter().map(|r| r.method.as_str()).collect();
@@ -288,9 +296,11 @@ impl Handler for Router {
 
     /// Only a route's handler can use the content; static files, 404 and 405 answer at once.
     fn wants_body(&self, req: &Request<'_>) -> bool {
-        match normalize(req.path()) {
-            Ok(path) => matches!(self.resolve(req.method(), &path), Target::Route(_)),
-            Err(_) => false,
-        }
+        self.routes_to_handler(req)
+    }
+
+    /// Route handlers are host code; static files, 404 and 405 are not.
+    fn may_block(&self, req: &Request<'_>) -> bool {
+        self.routes_to_handler(req)
     }
 }

@@ -18,6 +18,12 @@ pub struct Config {
     pub max_connections: usize,
     pub limits: Limits,
     pub timeouts: Timeouts,
+    /// Threads that run handlers which may block (route handlers: host code), so that a
+    /// slow handler never stalls the I/O of other connections. 0 (the default) runs every
+    /// handler on the I/O worker that read its request.
+    pub handler_threads: usize,
+    /// Requests that may wait for a handler thread; past it, 503.
+    pub handler_queue: usize,
 }
 
 /// How long a connection may take at each stage before it is cut off.
@@ -63,6 +69,8 @@ impl Default for Config {
             max_connections: 0,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
+            handler_threads: 0,
+            handler_queue: 1024,
         }
     }
 }

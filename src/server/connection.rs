@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::http::inbuf::InBuf;
 use crate::http::output::{Chunk, Output};
-use crate::http::session::{Env, Next, Phase, Session};
+use crate::http::session::{Env, Handoff, Next, Phase, Session};
+use crate::http::Response;
 use crate::sys::epoll::{ERROR, READABLE, READ_HANGUP, URGENT};
 use crate::sys::socket::{self, Shutdown};
 
@@ -149,6 +150,8 @@ impl Connection {
             let want = match next {
                 Next::Pause => continue,
                 Next::Close => return self.start_linger(),
+                // A handler runs elsewhere: read nothing until its response is back.
+                Next::Wait => return Outcome::Open(Wait::Input(Phase::Handler)),
                 Next::Read { want } => want,
             };
             if !self.readable {
@@ -202,6 +205,16 @@ impl Connection {
         }
         let received = self.bytes_read - at_start;
         u128::from(received) * 1000 < u128::from(min_rate) * elapsed.as_millis()
+    }
+
+    /// The request just handed off, if any, for the handler pool.
+    pub fn take_handoff(&mut self) -> Option<Handoff> {
+        self.session.take_handoff()
+    }
+
+    /// Queues the response to the handed-off request; `drive` then sends it and goes on.
+    pub fn complete(&mut self, res: &mut Response, env: &mut Env<'_>) {
+        self.session.complete(&mut self.output, res, env);
     }
 
     /// Answers 408 to a head or body that took too long; `drive` then sends it and closes.

@@ -3,6 +3,7 @@
 
 mod config;
 mod connection;
+mod pool;
 mod signals;
 mod timers;
 mod worker;
@@ -21,6 +22,7 @@ use crate::http::Handler;
 use crate::sys::eventfd::EventFd;
 use crate::sys::rlimit::raise_open_files_limit;
 use crate::sys::socket::{self, Shutdown};
+use pool::{Completions, Pool};
 use worker::Worker;
 
 /// Connections a listener queues before workers accept them (the kernel caps it at
@@ -38,6 +40,8 @@ pub(crate) struct Shared {
     handler: Arc<dyn Handler>,
     stopping: AtomicBool,
     connections: AtomicUsize,
+    /// Threads for handlers that may block, if the config asks for them.
+    pool: Option<Arc<Pool>>,
 }
 
 /// A running server. Dropping it stops it.
@@ -60,12 +64,31 @@ impl Server {
             .map_err(|e| describe(e, &format!("bind {}", config.bind)))?;
         let local_addr = socket::local_addr(listener.as_fd())?;
         let workers = config.worker_count();
+        let completions: Vec<Arc<Completions>> = if config.handler_threads > 0 {
+            (0..workers)
+                .map(|_| Completions::new().map(Arc::new))
+                .collect::<io::Result<_>>()?
+        } else {
+            Vec::new()
+        };
+        let pool = if config.handler_threads > 0 {
+            Some(Pool::start(
+                config.handler_threads,
+                config.handler_queue,
+                handler.clone(),
+                config.limits.clone(),
+                completions.clone(),
+            )?)
+        } else {
+            None
+        };
         let shared = Arc::new(Shared {
             listener,
             config,
             handler,
             stopping: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
+            pool,
         });
         let mut server = Server {
             shared,
@@ -75,7 +98,12 @@ impl Server {
         };
         for i in 0..workers {
             let waker = Arc::new(EventFd::new()?);
-            let worker = Worker::new(server.shared.clone(), waker.clone())?;
+            let worker = Worker::new(
+                server.shared.clone(),
+                waker.clone(),
+                i,
+                completions.get(i).cloned(),
+            )?;
             let thread = std::thread::Builder::new()
                 .name(format!("roost-worker-{i}"))
                 .spawn(move || worker.run())?;
@@ -90,10 +118,14 @@ impl Server {
         self.local_addr
     }
 
-    /// The ids of this server's worker threads. A handler runs on one of them, and must
-    /// not stop its own server: stopping waits for the workers.
+    /// The ids of the threads that run this server's handlers: its I/O workers and its
+    /// handler pool. A handler must not stop its own server: stopping waits for them.
     pub fn worker_threads(&self) -> Vec<std::thread::ThreadId> {
-        self.threads.iter().map(|t| t.thread().id()).collect()
+        let mut ids: Vec<_> = self.threads.iter().map(|t| t.thread().id()).collect();
+        if let Some(pool) = &self.shared.pool {
+            ids.extend(pool.thread_ids());
+        }
+        ids
     }
 
     /// Open connections right now, across all workers.
@@ -116,6 +148,10 @@ impl Server {
         socket::shutdown(self.shared.listener.as_fd(), Shutdown::Read);
         for thread in self.threads.drain(..) {
             let _ = thread.join();
+        }
+        // The workers are done, so nothing waits for the pool: let it finish and join it.
+        if let Some(pool) = &self.shared.pool {
+            pool.stop();
         }
     }
 }

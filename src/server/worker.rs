@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::connection::{Connection, Outcome, Wait};
+use super::pool::{Completions, Job};
 use super::timers::{Kind, Timers};
 use super::Shared;
 use crate::http::date::DateCache;
@@ -20,6 +21,17 @@ use crate::sys::socket;
 
 const LISTENER: u64 = u64::MAX;
 const WAKER: u64 = u64::MAX - 1;
+const COMPLETIONS: u64 = u64::MAX - 2;
+
+/// Why a connection is driven.
+enum Action {
+    /// Readiness from epoll, or a turn given back after yielding.
+    Event,
+    /// Its head or body timeout passed: answer 408.
+    TimedOut,
+    /// The handler pool finished the response to its handed-off request.
+    Completed(Response),
+}
 
 /// Connections accepted per wakeup, so that one worker does not take a whole burst while
 /// the others idle (the listener is level-triggered: what is left wakes a worker again).
@@ -51,14 +63,26 @@ pub struct Worker {
     stop_deadline: Option<Instant>,
     /// Connections that yielded their turn, to drive again on the next loop.
     again: Vec<u64>,
+    /// This worker's place among the server's workers, for the handler pool.
+    index: usize,
+    /// Where the handler pool leaves this worker's responses, with a handler pool.
+    completions: Option<Arc<Completions>>,
 }
 
 impl Worker {
     /// Sets up a worker's epoll set with the shared listener and its own waker.
-    pub fn new(shared: Arc<Shared>, waker: Arc<EventFd>) -> io::Result<Worker> {
+    pub fn new(
+        shared: Arc<Shared>,
+        waker: Arc<EventFd>,
+        index: usize,
+        completions: Option<Arc<Completions>>,
+    ) -> io::Result<Worker> {
         let epoll = Epoll::new(EVENTS)?;
         epoll.add(shared.listener.as_fd(), READABLE | EXCLUSIVE, LISTENER)?;
         epoll.add(waker.as_fd(), READABLE, WAKER)?;
+        if let Some(completions) = &completions {
+            epoll.add(completions.waker.as_fd(), READABLE, COMPLETIONS)?;
+        }
         let t = &shared.config.timeouts;
         let timers = Timers::new([t.header, t.keep_alive, t.header, t.body, t.write, t.linger]);
         Ok(Worker {
@@ -76,6 +100,8 @@ impl Worker {
             accept_paused_until: None,
             stop_deadline: None,
             again: Vec::new(),
+            index,
+            completions,
         })
     }
 
@@ -103,6 +129,7 @@ impl Worker {
                 match token {
                     LISTENER => self.accept(now),
                     WAKER => self.begin_stop(now),
+                    COMPLETIONS => self.on_completions(now),
                     _ => self.on_event(token, events, now),
                 }
             }
@@ -220,15 +247,29 @@ impl Worker {
             None => return,
         };
         if ok {
-            self.drive(slot, now, false);
+            self.drive(slot, now, Action::Event);
         } else {
             self.close(slot);
         }
     }
 
+    /// Responses the handler pool finished: each goes to its connection, if still open.
+    fn on_completions(&mut self, now: Instant) {
+        let Some(completions) = &self.completions else {
+            return;
+        };
+        for (token, response) in completions.take() {
+            let slot = token as u32;
+            if self.generations.get(slot as usize) == Some(&((token >> 32) as u32)) {
+                self.drive(slot, now, Action::Completed(response));
+            }
+        }
+    }
+
     /// Runs a connection until it waits, then sets its timeout or closes it. A panic in a
     /// handler or in request handling closes only this connection.
-    fn drive(&mut self, slot: u32, now: Instant, timed_out: bool) {
+    fn drive(&mut self, slot: u32, now: Instant, action: Action) {
+        let token = self.token(slot);
         let Some(conn) = self.conns[slot as usize].as_mut() else {
             return;
         };
@@ -242,10 +283,13 @@ impl Worker {
             peer: conn.peer(),
             response: &mut self.response,
             stopping,
+            defer: self.shared.pool.is_some(),
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            if timed_out {
-                conn.time_out(&mut env);
+            match action {
+                Action::Event => {}
+                Action::TimedOut => conn.time_out(&mut env),
+                Action::Completed(mut response) => conn.complete(&mut response, &mut env),
             }
             conn.drive(&mut env)
         }));
@@ -253,6 +297,22 @@ impl Worker {
             Ok(Outcome::Open(wait)) => wait,
             Ok(Outcome::Close) | Err(_) => return self.close(slot),
         };
+        if let Some(handoff) = conn.take_handoff() {
+            let job = Job {
+                worker: self.index,
+                token,
+                head: handoff.head,
+                body: handoff.body,
+                peer: conn.peer(),
+            };
+            let queued = self.shared.pool.as_ref().map(|pool| pool.submit(job));
+            if !matches!(queued, Some(Ok(()))) {
+                // The pool is full (or gone): answer 503 at once and go on.
+                let mut busy = Response::new();
+                busy.set_error(503);
+                return self.drive(slot, now, Action::Completed(busy));
+            }
+        }
         // A request answered in this turn restarts the idle and head clocks: the keep-alive
         // timeout counts from the last response, a head's from its own first byte. Body and
         // write timeouts count time without progress, so moving bytes restarts them.
@@ -262,7 +322,7 @@ impl Worker {
             Wait::Yield => {
                 if !conn.queued {
                     conn.queued = true;
-                    self.again.push(self.token(slot));
+                    self.again.push(token);
                 }
                 if let Some(kind @ (Kind::Body | Kind::Write)) = self.timers.kind(slot) {
                     if progress {
@@ -284,11 +344,13 @@ impl Worker {
             Wait::Input(Phase::Body) => {
                 let grace = self.shared.config.timeouts.body;
                 if conn.body_too_slow(now, grace, MIN_BODY_RATE) {
-                    return self.drive(slot, now, true);
+                    return self.drive(slot, now, Action::TimedOut);
                 }
                 (Kind::Body, progress)
             }
             Wait::Input(Phase::Closing) => (Kind::Linger, false),
+            // No timeout while a handler runs: the client is waiting on us.
+            Wait::Input(Phase::Handler) => return self.timers.cancel(slot),
         };
         if restart {
             self.timers.start(slot, kind, now);
@@ -309,7 +371,7 @@ impl Worker {
         while let Some((slot, kind)) = self.timers.pop_expired(now) {
             match kind {
                 // A head or body that is too slow gets its 408 before the close.
-                Kind::Head | Kind::Body => self.drive(slot, now, true),
+                Kind::Head | Kind::Body => self.drive(slot, now, Action::TimedOut),
                 Kind::FirstRequest | Kind::KeepAlive | Kind::Write | Kind::Linger => {
                     self.close(slot)
                 }

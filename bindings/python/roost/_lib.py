@@ -66,6 +66,8 @@ class roost_options(ctypes.Structure):
         ("body_timeout_ms", ctypes.c_uint32),
         ("write_timeout_ms", ctypes.c_uint32),
         ("shutdown_timeout_ms", ctypes.c_uint32),
+        ("handler_threads", ctypes.c_uint32),
+        ("handler_queue", ctypes.c_uint32),
     ]
 
 

@@ -55,18 +55,21 @@ class Server:
 
     Options are keyword arguments: host, port (0 picks a free one), threads (0: one per
     CPU), max_connections, max_head_bytes, max_uri_bytes, max_headers, max_body_bytes,
-    and timeouts in seconds: header_timeout, keepalive_timeout, body_timeout,
-    write_timeout, shutdown_timeout. Register routes and static folders, then start().
+    handler_threads and handler_queue (see below), and timeouts in seconds:
+    header_timeout, keepalive_timeout, body_timeout, write_timeout, shutdown_timeout.
+    Register routes and static folders, then start().
 
-    Handlers run on the server's worker threads; Python runs one of them at a time (the
-    GIL), so a slow handler delays the other Python handlers, not static files.
+    Handlers run on the server's I/O threads, or with handler_threads=N on N threads of
+    their own, so that a slow handler never stalls static files or other connections.
+    Python runs one handler at a time either way (the GIL).
     """
 
     _SECONDS = ("header_timeout", "keepalive_timeout", "body_timeout", "write_timeout",
                 "shutdown_timeout")
     # The most each count may be: ctypes would silently wrap a larger or negative value.
     _COUNTS = {"threads": 2**32 - 1, "max_connections": 2**32 - 1, "max_head_bytes": 2**32 - 1,
-               "max_uri_bytes": 2**32 - 1, "max_headers": 2**32 - 1, "max_body_bytes": 2**64 - 1}
+               "max_uri_bytes": 2**32 - 1, "max_headers": 2**32 - 1, "max_body_bytes": 2**64 - 1,
+               "handler_threads": 2**32 - 1, "handler_queue": 2**32 - 1}
 
     def __init__(self, host="127.0.0.1", port=8080, **options):
         self._handle = None

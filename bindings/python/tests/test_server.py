@@ -369,6 +369,31 @@ class LifecycleTest(unittest.TestCase):
                 self.assertEqual(request(srv.port, "GET", "/wrap")[0], 500)
                 self.assertEqual(request(srv.port, "GET", "/low")[0], 500)
 
+    def test_handler_threads_keep_static_files_going_while_a_handler_blocks(self):
+        started, release = threading.Event(), threading.Event()
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "a.txt"), "w") as f:
+                f.write("static")
+            with roost.Server(port=0, threads=1, handler_threads=2) as srv:
+                srv.static("/", folder)
+
+                @srv.route("GET", "/block")
+                def block(req):
+                    started.set()
+                    release.wait(10)
+                    return "released"
+
+                srv.start()
+                result = {}
+                slow = threading.Thread(target=lambda: result.update(r=request(srv.port, "GET", "/block")))
+                slow.start()
+                self.assertTrue(started.wait(10))
+                # One I/O thread, busy only if the handler ran on it.
+                self.assertEqual(request(srv.port, "GET", "/a.txt")[2], b"static")
+                release.set()
+                slow.join()
+                self.assertEqual(result["r"][2], b"released")
+
     def test_options_are_applied(self):
         with roost.Server(port=0, threads=1, max_body_bytes=10, keepalive_timeout=0.2) as srv:
             srv.add_route("POST", "/", lambda req: "ok")
