@@ -72,9 +72,10 @@ fn hello_serves_a_folder_and_a_route() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
-#[test]
-fn test_abi_passes_under_valgrind_when_installed() {
-    let test_abi = samples().join("test_abi");
+/// Runs a C test program from the samples, under valgrind when it is installed (no leaks,
+/// no invalid reads or writes), and checks that it passes.
+fn run_c_test(name: &str) {
+    let program = samples().join(name);
     let valgrind = Command::new("valgrind")
         .arg("--version")
         .output()
@@ -88,17 +89,27 @@ fn test_abi_passes_under_valgrind_when_installed() {
                 "--errors-for-leak-kinds=definite,indirect",
                 "--show-leak-kinds=definite,indirect",
             ])
-            .arg(&test_abi)
+            .arg(&program)
             .output()
     } else {
-        Command::new(&test_abi).output()
+        Command::new(&program).output()
     }
-    .expect("test_abi runs");
+    .expect("the C test runs");
     assert!(
         output.status.success(),
-        "test_abi failed (valgrind: {valgrind}):\n{}\n{}",
+        "{name} failed (valgrind: {valgrind}):\n{}\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("all checks passed"));
+}
+
+#[test]
+fn test_abi_passes_under_valgrind_when_installed() {
+    run_c_test("test_abi");
+}
+
+#[test]
+fn stop_under_load_finishes_the_download_refuses_new_connections_and_leaks_nothing() {
+    run_c_test("test_stop");
 }

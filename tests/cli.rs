@@ -60,6 +60,25 @@ fn prints_one_ready_line_and_stops_on_sigterm() {
 }
 
 #[test]
+fn sigterm_lets_a_download_in_flight_finish() {
+    let dir = docroot();
+    let big: Vec<u8> = (0..16 * 1024 * 1024u32).map(|i| (i % 241) as u8).collect();
+    dir.write("huge.bin", &big);
+    let mut running = spawn(&[dir.path().to_str().unwrap(), "--port", "0"]);
+    let mut download = Client::connect(running.addr);
+    download.send(b"GET /huge.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+    let mut first = vec![0u8; 64 * 1024];
+    std::io::Read::read_exact(&mut download.reader, &mut first).unwrap();
+    signal(&running.child, "TERM");
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut download.reader, &mut rest).unwrap();
+    first.extend_from_slice(&rest);
+    let head_end = first.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert!(first[head_end..] == big[..], "download cut short by SIGTERM");
+    assert_eq!(running.child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
 fn stops_on_sigint_too() {
     let dir = docroot();
     let mut running = spawn(&[dir.path().to_str().unwrap(), "--port=0"]);
