@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# slowhttptest against roost (loopback only): slowloris (-H: heads trickled forever) and
+# slow body (-B: bodies trickled forever), 1,000 connections each, for DURATION seconds
+# (default 60). Meanwhile a probe fetches a file every 0.5 s and counts failures: roost
+# must stay available throughout. Installs slowhttptest from Debian's packages if needed.
+#
+#   benches/slowhttptest.sh [DURATION]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-60}
+command -v slowhttptest >/dev/null ||
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slowhttptest >/dev/null; }
+cargo build --release -q
+work=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+printf 'Hello world!\n' > "$work/hello.txt"
+ulimit -n "$(ulimit -Hn)"
+coproc ROOST { exec ./target/release/roost "$work" --port 0 2>"$work/roost.log"; }
+pid=$ROOST_PID
+read -r line <&"${ROOST[0]}"
+port=${line##*:}
+port=${port%/}
+url="http://127.0.0.1:$port/hello.txt"
+
+probe() {
+  local ok=0 failed=0 slowest=0
+  local end=$((SECONDS + duration))
+  while [ $SECONDS -lt $end ]; do
+    t=$(curl -s -o /dev/null -m 5 -w '%{http_code} %{time_total}' "$url" || echo "000 5")
+    if [ "${t%% *}" = 200 ]; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
+    slowest=$(awk -v a="$slowest" -v b="${t##* }" 'BEGIN {print (b > a ? b : a)}')
+    sleep 0.5
+  done
+  echo "probe: $ok answered, $failed failed, slowest ${slowest}s"
+}
+
+for mode in "-H" "-B"; do
+  name=$([ "$mode" = -H ] && echo "slowloris (-H)" || echo "slow body (-B)")
+  echo "== $name, 1000 connections, ${duration}s"
+  extra=()
+  [ "$mode" = -B ] && extra=(-t POST -s 8192)
+  slowhttptest "$mode" -c 1000 -i 5 -r 500 -x 24 -p 3 -l "$duration" -u "$url" "${extra[@]}" \
+    -g -o "$work/report" >"$work/slow.log" 2>&1 &
+  slow=$!
+  probe
+  wait "$slow" || true
+  grep -E "service available|Exit status|closed|pending|connected" "$work/slow.log" | tail -6
+done
