@@ -74,7 +74,10 @@ fn sigterm_lets_a_download_in_flight_finish() {
     std::io::Read::read_to_end(&mut download.reader, &mut rest).unwrap();
     first.extend_from_slice(&rest);
     let head_end = first.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    assert!(first[head_end..] == big[..], "download cut short by SIGTERM");
+    assert!(
+        first[head_end..] == big[..],
+        "download cut short by SIGTERM"
+    );
     assert_eq!(running.child.wait().unwrap().code(), Some(0));
 }
 

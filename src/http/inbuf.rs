@@ -68,6 +68,11 @@ impl InBuf {
         &mut self.buf
     }
 
+    /// Bytes of memory the buffer holds.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Returns the memory of an empty buffer, so an idle connection holds none.
     pub fn release_if_empty(&mut self) {
         if self.is_empty() && self.buf.capacity() > 0 {

@@ -115,6 +115,11 @@ impl Output {
         }
     }
 
+    /// Bytes of memory the byte buffer holds.
+    pub fn capacity(&self) -> usize {
+        self.bytes.capacity()
+    }
+
     /// Returns the memory of an empty queue, so an idle connection holds none.
     pub fn release_if_empty(&mut self) {
         if self.is_empty() && self.bytes.capacity() > 0 {

@@ -285,3 +285,67 @@ impl Connection {
         Outcome::Open(Wait::Yield)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+    use crate::http::{Handler, Limits, Request};
+
+    struct Echo;
+
+    impl Handler for Echo {
+        fn handle(&self, req: &Request<'_>, res: &mut Response) {
+            res.set_body(req.body());
+        }
+    }
+
+    #[test]
+    fn an_idle_connection_gives_its_buffers_back() {
+        let (server_end, mut client) = UnixStream::pair().unwrap();
+        server_end.set_nonblocking(true).unwrap();
+        let mut conn = Connection::new(OwnedFd::from(server_end), "127.0.0.1:1".parse().unwrap());
+        let limits = Limits::default();
+        let date = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+        let mut response = Response::new();
+        let body = vec![b'x'; 200 * 1024];
+        let mut request = format!(
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&body);
+        let writer = std::thread::spawn(move || {
+            client.write_all(&request).unwrap();
+            let mut reply = vec![0u8; 64];
+            client.read_exact(&mut reply).unwrap();
+            client
+        });
+        let mut outcome = Outcome::Open(Wait::Input(Phase::Idle));
+        for _ in 0..1000 {
+            conn.note_events(READABLE);
+            let mut env = Env {
+                handler: &Echo,
+                limits: &limits,
+                date: &date,
+                now: 0,
+                peer: conn.peer(),
+                response: &mut response,
+                stopping: false,
+                defer: false,
+            };
+            outcome = conn.drive(&mut env);
+            if conn.served() == 1 && conn.output.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let _client = writer.join().unwrap();
+        assert_eq!(conn.served(), 1);
+        assert_eq!(outcome, Outcome::Open(Wait::Input(Phase::Idle)));
+        assert_eq!(conn.input.capacity(), 0, "read buffer kept while idle");
+        assert_eq!(conn.output.capacity(), 0, "write buffer kept while idle");
+    }
+}
