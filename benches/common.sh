@@ -62,3 +62,16 @@ median() {
   tr ' ' '\n' | grep . | sort -n |
     awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
 }
+
+# start_roost DIR [ARGS...]: runs the release roost on DIR with port 0 (the caller builds it
+# and kills ROOST_PID); sets ROOST_PORT from its ready line.
+start_roost() {
+  local dir=$1
+  shift
+  coproc ROOST { exec ./target/release/roost "$dir" --port 0 "$@" 2>/dev/null; }
+  ROOST_PID=$ROOST_PID
+  local line
+  read -r line <&"${ROOST[0]}"
+  ROOST_PORT=${line##*:}
+  ROOST_PORT=${ROOST_PORT%/}
+}

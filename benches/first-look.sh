@@ -26,11 +26,9 @@ printf 'Hello world!\n' > "$work/www/hello.txt"
 nginx_port=$(free_port)
 start_nginx "$work" "$nginx_port" "root $work/www;"
 
-coproc ROOST { exec ./target/release/roost "$work/www" --port 0 --threads 2 2>"$work/roost.log"; }
+start_roost "$work/www" --threads 2
 roost_pid=$ROOST_PID
-read -r line <&"${ROOST[0]}"
-roost_port=${line##*:}
-roost_port=${roost_port%/}
+roost_port=$ROOST_PORT
 
 declare -A results
 for _ in $(seq "$rounds"); do

@@ -6,6 +6,7 @@
 #   benches/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 cargo build --release -q
 work=$(mktemp -d)
 pid=
@@ -15,11 +16,9 @@ printf 'Hello world!\n' > "$work/hello.txt"
 ulimit -n "$(ulimit -Hn)"
 
 serve() {
-  coproc ROOST { exec ./target/release/roost "$work" --port 0 "$@" 2>"$work/roost.log"; }
+  start_roost "$work" "$@"
   pid=$ROOST_PID
-  read -r line <&"${ROOST[0]}"
-  port=${line##*:}
-  port=${port%/}
+  port=$ROOST_PORT
 }
 
 echo "== 10,000 connections, default settings"

@@ -7,6 +7,7 @@
 #   benches/slowhttptest.sh [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 duration=${1:-60}
 command -v slowhttptest >/dev/null ||
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slowhttptest >/dev/null; }
@@ -17,11 +18,9 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 printf 'Hello world!\n' > "$work/hello.txt"
 ulimit -n "$(ulimit -Hn)"
-coproc ROOST { exec ./target/release/roost "$work" --port 0 2>"$work/roost.log"; }
+start_roost "$work"
 pid=$ROOST_PID
-read -r line <&"${ROOST[0]}"
-port=${line##*:}
-port=${port%/}
+port=$ROOST_PORT
 url="http://127.0.0.1:$port/hello.txt"
 
 probe() {

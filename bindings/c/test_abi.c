@@ -3,31 +3,13 @@
  * client sees over HTTP. Run by `cargo test` (tests/c_samples.rs), under valgrind when
  * it is installed. Exits 0 when every check passes.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <time.h>
-#include <stdatomic.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
+#include <time.h>
 
-#include "roost.h"
-
-static atomic_int failures;
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__,        \
-                    __LINE__, #cond, roost_last_error());                                  \
-            atomic_fetch_add(&failures, 1);                                                \
-        }                                                                                  \
-    } while (0)
+#include "check.h"
 
 #define S(literal) literal, (sizeof literal - 1)
 
@@ -36,17 +18,8 @@ static atomic_int failures;
 /* Sends `request` to 127.0.0.1:port and reads until the server closes; returns the number
  * of bytes read into `out` (NUL-terminated), or -1 if the connection failed. */
 static int http(uint16_t port, const char *request, char *out, size_t cap) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = connect_loopback(port);
     if (fd < 0) return -1;
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        close(fd);
-        return -1;
-    }
     size_t len = strlen(request), sent = 0;
     while (sent < len) {
         ssize_t n = send(fd, request + sent, len - sent, 0);
@@ -449,11 +422,5 @@ int main(void) {
 
     unlink(file_path);
     rmdir(dir);
-    int failed = atomic_load(&failures);
-    if (failed) {
-        fprintf(stderr, "test_abi: %d check(s) failed\n", failed);
-        return 1;
-    }
-    printf("test_abi: all checks passed\n");
-    return 0;
+    return finish_checks("test_abi");
 }

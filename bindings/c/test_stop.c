@@ -5,49 +5,21 @@
  * be refused, stop must return within its bound, and (under valgrind) nothing may leak.
  * Run by `cargo test` (tests/c_samples.rs). Exits 0 when every check passes.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "roost.h"
+#include "check.h"
 
 #define BIG (1024 * 1024)
 #define LOADERS 8
 
-static atomic_int failures;
 static atomic_int in_flight;
 static atomic_int stopping;
 static atomic_int finished_download;
 static uint16_t port;
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);      \
-            atomic_fetch_add(&failures, 1);                                                \
-        }                                                                                  \
-    } while (0)
-
-static int connect_to_server(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
+static int connect_to_server(void) { return connect_loopback(port); }
 
 static void pause_ms(long ms) {
     struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
@@ -162,11 +134,6 @@ int main(void) {
     unlink(big);
     rmdir(dir);
 
-    int failed = atomic_load(&failures);
-    if (failed) {
-        fprintf(stderr, "test_stop: %d check(s) failed\n", failed);
-        return 1;
-    }
-    printf("test_stop: all checks passed (stop took %.2f s)\n", took);
-    return 0;
+    printf("test_stop: stop took %.2f s\n", took);
+    return finish_checks("test_stop");
 }

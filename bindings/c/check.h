@@ -1,0 +1,57 @@
+/*
+ * Helpers shared by the C test programs: a CHECK that counts failures instead of
+ * stopping, and a loopback connect.
+ */
+#ifndef ROOST_CHECK_H
+#define ROOST_CHECK_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "roost.h"
+
+static atomic_int failures;
+
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__,        \
+                    __LINE__, #cond, roost_last_error());                                  \
+            atomic_fetch_add(&failures, 1);                                                \
+        }                                                                                  \
+    } while (0)
+
+/* A socket connected to 127.0.0.1:port, or -1. */
+static int connect_loopback(uint16_t port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Prints the verdict and gives the exit status. */
+static int finish_checks(const char *program) {
+    int failed = atomic_load(&failures);
+    if (failed) {
+        fprintf(stderr, "%s: %d check(s) failed\n", program, failed);
+        return 1;
+    }
+    printf("%s: all checks passed\n", program);
+    return 0;
+}
+
+#endif
