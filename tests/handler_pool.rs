@@ -215,3 +215,78 @@ fn stop_waits_for_a_pooled_handler_and_sends_its_response() {
     assert_eq!(reply.header("connection"), Some("close"));
     drop(stopper.join().unwrap());
 }
+
+#[test]
+fn pipelining_against_a_full_queue_gets_503s_in_order() {
+    // Once, each 503 was sent by a nested call per request: a long pipeline overflowed the
+    // worker's stack and aborted the process.
+    let site = docroot();
+    let gate = Arc::new(Gate::default());
+    let server = start(pooled(1, 1), router(&gate, &site));
+    let addr = server.local_addr();
+    let first = blocked_request(addr);
+    gate.wait_for_waiters(1);
+    let second = blocked_request(addr);
+    wait_until("the queue filled", || server.connections() == 2);
+    let mut client = Client::connect(addr);
+    let count = 5000;
+    let writer = {
+        let mut stream = client.stream().try_clone().unwrap();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let batch = b"GET /fast/1 HTTP/1.1\r\nHost: a\r\n\r\n".repeat(count);
+            stream.write_all(&batch).unwrap();
+        })
+    };
+    for _ in 0..count {
+        assert_eq!(client.response().status, 503);
+    }
+    writer.join().unwrap();
+    gate.open();
+    assert_eq!(first.join().unwrap().status, 200);
+    assert_eq!(second.join().unwrap().status, 200);
+    assert_eq!(get(addr, "/fast/9").text(), "9");
+}
+
+#[test]
+fn stop_drops_queued_requests_and_runs_only_the_running_handler() {
+    let site = docroot();
+    let gate = Arc::new(Gate::default());
+    let mut config = pooled(1, 8);
+    config.timeouts.shutdown = std::time::Duration::from_millis(300);
+    let mut server = start(config, router(&gate, &site));
+    let addr = server.local_addr();
+    // Clients that accept having no answer.
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut client = Client::connect(addr);
+                client.send(b"GET /block HTTP/1.1\r\nHost: a\r\n\r\n");
+                client.try_read(false)
+            })
+        })
+        .collect();
+    gate.wait_for_waiters(1);
+    wait_until("all four connected", || server.connections() == 4);
+    let stopper = std::thread::spawn(move || {
+        server.stop();
+        server
+    });
+    wait_until("new connections refused", || {
+        std::net::TcpStream::connect(addr).is_err()
+    });
+    // The shutdown deadline closes the connections; the three queued requests are
+    // dropped, not run later. The running handler finishes once released.
+    let replies: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    assert!(
+        replies.iter().all(Option::is_none),
+        "no connection outlived the deadline"
+    );
+    gate.open();
+    drop(stopper.join().unwrap());
+    assert_eq!(
+        gate.state.lock().unwrap().0,
+        1,
+        "only the running handler ran"
+    );
+}

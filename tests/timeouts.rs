@@ -199,3 +199,23 @@ fn a_slow_but_steady_upload_is_not_cut_off() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body.len(), 16384);
 }
+
+#[test]
+fn each_body_gets_its_own_rate_clock() {
+    // Once, the first body's clock ran on: a second body a while later was judged by the
+    // whole time since the first and cut off with 408.
+    let mut config = quick_config();
+    config.timeouts.body = Duration::from_millis(500);
+    config.timeouts.keep_alive = Duration::from_secs(5);
+    let server = start(config, Echo);
+    let mut client = Client::connect(server.local_addr());
+    client.send(b"POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n");
+    std::thread::sleep(Duration::from_millis(50));
+    client.send(b"abcd");
+    assert_eq!(client.response().status, 200);
+    std::thread::sleep(Duration::from_millis(900));
+    client.send(b"POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
+    std::thread::sleep(Duration::from_millis(100));
+    client.send(b"cd");
+    assert_eq!(client.response().status, 200);
+}

@@ -170,8 +170,12 @@ impl Session {
         }
     }
 
-    /// The head or the body did not arrive in time: answer 408 and close.
+    /// The head or the body did not arrive in time: answer 408 and close. A connection
+    /// waiting for a handed-off request is past reading, so a stale timer is ignored.
     pub fn time_out(&mut self, input: &InBuf, out: &mut Output, env: &mut Env<'_>) {
+        if matches!(self.state, State::Waiting(_) | State::Closed) {
+            return;
+        }
         let head_method = is_head_request(input.data());
         self.fail(out, env, 408, head_method);
     }

@@ -70,8 +70,9 @@ pub struct Connection {
     progress: bool,
     /// Bytes read from the socket, ever.
     bytes_read: u64,
-    /// When the body being read started arriving, and `bytes_read` then.
-    body_started: Option<(Instant, u64)>,
+    /// When the body being read started arriving, `bytes_read` then, and which request
+    /// it belongs to (by `served()`), so each body gets a clock of its own.
+    body_started: Option<(Instant, u64, u64)>,
     /// Queued to be driven again after yielding its turn.
     pub queued: bool,
 }
@@ -150,8 +151,12 @@ impl Connection {
             let want = match next {
                 Next::Pause => continue,
                 Next::Close => return self.start_linger(),
-                // A handler runs elsewhere: read nothing until its response is back.
-                Next::Wait => return Outcome::Open(Wait::Input(Phase::Handler)),
+                // A handler runs elsewhere: read nothing until its response is back, and
+                // hold no buffer meanwhile if all input was used.
+                Next::Wait => {
+                    self.input.release_if_empty();
+                    return Outcome::Open(Wait::Input(Phase::Handler));
+                }
                 Next::Read { want } => want,
             };
             if !self.readable {
@@ -195,10 +200,13 @@ impl Connection {
     /// hold the connection forever without ever tripping the (silence) body timeout.
     pub fn body_too_slow(&mut self, now: Instant, grace: Duration, min_rate: u64) -> bool {
         if self.session.phase(&self.input) != Phase::Body {
-            self.body_started = None;
             return false;
         }
-        let (since, at_start) = *self.body_started.get_or_insert((now, self.bytes_read));
+        let request = self.session.served();
+        let (since, at_start, _) = match self.body_started {
+            Some(started) if started.2 == request => started,
+            _ => *self.body_started.insert((now, self.bytes_read, request)),
+        };
         let elapsed = now.saturating_duration_since(since);
         if elapsed <= grace {
             return false;

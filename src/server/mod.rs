@@ -135,8 +135,9 @@ impl Server {
 
     /// Stops gracefully: new connections are refused at once, connections without a
     /// request in flight are closed, responses in flight are finished (each closing its
-    /// connection) for up to `Timeouts::shutdown`, then the workers are joined. Calling it
-    /// again does nothing.
+    /// connection) for up to `Timeouts::shutdown`, then the workers are joined. A handler
+    /// still running then is waited for (host code cannot be interrupted); requests still
+    /// queued for the handler pool are dropped. Calling it again does nothing.
     pub fn stop(&mut self) {
         if self.shared.stopping.swap(true, Ordering::AcqRel) {
             return;

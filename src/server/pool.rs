@@ -106,13 +106,21 @@ impl Pool {
         });
         for i in 0..threads {
             let context = context.clone();
-            let thread = std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name(format!("roost-handler-{i}"))
-                .spawn(move || run(&context))?;
-            pool.threads
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(thread);
+                .spawn(move || run(&context));
+            match spawned {
+                Ok(thread) => pool
+                    .threads
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(thread),
+                Err(e) => {
+                    // Do not leave the threads already started waiting forever.
+                    pool.stop();
+                    return Err(e);
+                }
+            }
         }
         Ok(pool)
     }
@@ -139,10 +147,15 @@ impl Pool {
             .collect()
     }
 
-    /// Lets the threads finish the queued jobs, then joins them. A handler that is still
-    /// running is waited for: host code cannot be interrupted.
+    /// Drops the jobs still queued (the workers are gone, nobody would get their answers)
+    /// and joins the threads. A handler that is still running is waited for: host code
+    /// cannot be interrupted.
     pub fn stop(&self) {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+        {
+            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            queue.closed = true;
+            queue.jobs.clear();
+        }
         self.ready.notify_all();
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
         for thread in threads {
@@ -168,28 +181,26 @@ fn run(context: &Context) {
     signal::block_all_in_this_thread();
     while let Some(job) = context.pool.next() {
         let mut response = Response::new();
-        answer(context, &job, &mut response);
+        // A panic anywhere in answering (printed by the panic hook) gives 500; the
+        // connection always gets an answer and the pool thread goes on.
+        let answered = catch_unwind(AssertUnwindSafe(|| answer(context, &job, &mut response)));
+        if answered.is_err() {
+            response.set_error(500);
+        }
         if let Some(completions) = context.completions.get(job.worker) {
             completions.push(job.token, response);
         }
     }
 }
 
-/// Runs the handler for one job. A panic in it gives 500 (and is printed by the panic
-/// hook), and the pool thread goes on.
+/// Runs the handler for one job, then applies preconditions and ranges.
 fn answer(context: &Context, job: &Job, response: &mut Response) {
     let mut slots = header_slots();
     let HeadResult::Complete(head, _) = parse_head(&job.head, &mut slots, &context.limits) else {
         return response.set_error(500);
     };
     let req = Request::new(&head, &job.body, job.peer);
-    let handled = catch_unwind(AssertUnwindSafe(|| {
-        context.handler.handle(&req, response);
-    }));
-    if handled.is_err() {
-        response.set_error(500);
-        return;
-    }
+    context.handler.handle(&req, response);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -307,10 +307,17 @@ impl Worker {
             };
             let queued = self.shared.pool.as_ref().map(|pool| pool.submit(job));
             if !matches!(queued, Some(Ok(()))) {
-                // The pool is full (or gone): answer 503 at once and go on.
+                // The pool is full (or gone): answer 503, and let the connection go on
+                // with its next turn (not here: a client pipelining against a full queue
+                // must not hold the worker, nor nest a call per request).
                 let mut busy = Response::new();
                 busy.set_error(503);
-                return self.drive(slot, now, Action::Completed(busy));
+                conn.complete(&mut busy, &mut env);
+                if !conn.queued {
+                    conn.queued = true;
+                    self.again.push(token);
+                }
+                return;
             }
         }
         // A request answered in this turn restarts the idle and head clocks: the keep-alive
