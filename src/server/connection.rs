@@ -3,6 +3,8 @@
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::http::inbuf::InBuf;
@@ -75,6 +77,18 @@ pub struct Connection {
     body_started: Option<(Instant, u64, u64)>,
     /// Queued to be driven again after yielding its turn.
     pub queued: bool,
+    /// The cancel flag of the request handed to the pool, while it is out.
+    job: Option<Arc<AtomicBool>>,
+}
+
+impl Drop for Connection {
+    /// A request still waiting for the handler pool is not run once its connection is
+    /// gone.
+    fn drop(&mut self) {
+        if let Some(cancelled) = &self.job {
+            cancelled.store(true, Ordering::Release);
+        }
+    }
 }
 
 impl Connection {
@@ -93,6 +107,7 @@ impl Connection {
             bytes_read: 0,
             body_started: None,
             queued: false,
+            job: None,
         }
     }
 
@@ -215,13 +230,18 @@ impl Connection {
         u128::from(received) * 1000 < u128::from(min_rate) * elapsed.as_millis()
     }
 
-    /// The request just handed off, if any, for the handler pool.
-    pub fn take_handoff(&mut self) -> Option<Handoff> {
-        self.session.take_handoff()
+    /// The request just handed off, if any, for the handler pool, with the flag that
+    /// cancels it if this connection closes first.
+    pub fn take_handoff(&mut self) -> Option<(Handoff, Arc<AtomicBool>)> {
+        let handoff = self.session.take_handoff()?;
+        let cancelled = Arc::new(AtomicBool::new(false));
+        self.job = Some(cancelled.clone());
+        Some((handoff, cancelled))
     }
 
     /// Queues the response to the handed-off request; `drive` then sends it and goes on.
     pub fn complete(&mut self, res: &mut Response, env: &mut Env<'_>) {
+        self.job = None;
         self.session.complete(&mut self.output, res, env);
     }
 

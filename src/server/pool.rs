@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -28,6 +29,9 @@ pub struct Job {
     pub head: Vec<u8>,
     pub body: Vec<u8>,
     pub peer: SocketAddr,
+    /// Set when the connection closes: a job still waiting is then dropped unrun, since
+    /// its answer could go nowhere.
+    pub cancelled: Arc<AtomicBool>,
 }
 
 /// Responses finished by the pool for one worker, and how to wake it.
@@ -147,8 +151,8 @@ impl Pool {
             .collect()
     }
 
-    /// Drops the jobs still queued (the workers are gone, nobody would get their answers)
-    /// and joins the threads. A handler that is still running is waited for: host code
+    /// Drops the jobs still queued (the workers are gone, nobody would get their answers;
+    /// jobs of closed connections are skipped anyway) and joins the threads. A handler that is still running is waited for: host code
     /// cannot be interrupted.
     pub fn stop(&self) {
         {
@@ -180,6 +184,9 @@ impl Pool {
 fn run(context: &Context) {
     signal::block_all_in_this_thread();
     while let Some(job) = context.pool.next() {
+        if job.cancelled.load(Ordering::Acquire) {
+            continue;
+        }
         let mut response = Response::new();
         // A panic anywhere in answering (printed by the panic hook) gives 500; the
         // connection always gets an answer and the pool thread goes on.

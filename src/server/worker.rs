@@ -297,13 +297,14 @@ impl Worker {
             Ok(Outcome::Open(wait)) => wait,
             Ok(Outcome::Close) | Err(_) => return self.close(slot),
         };
-        if let Some(handoff) = conn.take_handoff() {
+        if let Some((handoff, cancelled)) = conn.take_handoff() {
             let job = Job {
                 worker: self.index,
                 token,
                 head: handoff.head,
                 body: handoff.body,
                 peer: conn.peer(),
+                cancelled,
             };
             let queued = self.shared.pool.as_ref().map(|pool| pool.submit(job));
             if !matches!(queued, Some(Ok(()))) {
