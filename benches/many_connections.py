@@ -1,7 +1,8 @@
 """Opens N connections to 127.0.0.1:PORT at once, then sends one GET on each and reads the
-answers. Prints how many were answered 200, refused or closed without an answer.
+answers. Prints how many were answered 200, refused or closed without an answer, and with
+--expect ANSWERED exits 1 unless exactly that many were answered 200 and the rest closed.
 
-    python3 benches/many_connections.py PORT N [PATH]
+    python3 benches/many_connections.py PORT N [PATH] [--expect ANSWERED]
 """
 import asyncio
 import resource
@@ -44,6 +45,19 @@ async def main(port, count, path):
 
 
 if __name__ == "__main__":
-    port, count = int(sys.argv[1]), int(sys.argv[2])
-    path = sys.argv[3] if len(sys.argv) > 3 else "/hello.txt"
-    asyncio.run(main(port, count, path))
+    args = sys.argv[1:]
+    expect = None
+    if "--expect" in args:
+        at = args.index("--expect")
+        expect = int(args[at + 1])
+        del args[at:at + 2]
+    port, count = int(args[0]), int(args[1])
+    path = args[2] if len(args) > 2 else "/hello.txt"
+    summary = asyncio.run(main(port, count, path))
+    if expect is not None:
+        want = {"200": expect}
+        if count > expect:
+            want["closed"] = count - expect
+        if summary != want:
+            print("FAILED: expected", want)
+            sys.exit(1)

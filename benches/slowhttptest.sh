@@ -2,7 +2,8 @@
 # slowhttptest against roost (loopback only): slowloris (-H: heads trickled forever) and
 # slow body (-B: bodies trickled forever), 1,000 connections each, for DURATION seconds
 # (default 60). Meanwhile a probe fetches a file every 0.5 s and counts failures: roost
-# must stay available throughout. Installs slowhttptest from Debian's packages if needed.
+# must stay available throughout (exit 1 otherwise). Installs slowhttptest from Debian's
+# packages if needed.
 #
 #   benches/slowhttptest.sh [DURATION]
 set -euo pipefail
@@ -33,8 +34,10 @@ probe() {
     sleep 0.5
   done
   echo "probe: $ok answered, $failed failed, slowest ${slowest}s"
+  [ "$failed" = 0 ]
 }
 
+status=0
 for mode in "-H" "-B"; do
   name=$([ "$mode" = -H ] && echo "slowloris (-H)" || echo "slow body (-B)")
   echo "== $name, 1000 connections, ${duration}s"
@@ -43,7 +46,9 @@ for mode in "-H" "-B"; do
   slowhttptest "$mode" -c 1000 -i 5 -r 500 -x 24 -p 3 -l "$duration" -u "$url" "${extra[@]}" \
     -g -o "$work/report" >"$work/slow.log" 2>&1 &
   slow=$!
-  probe
+  probe || status=1
   wait "$slow" || true
   grep -E "service available|Exit status|closed|pending|connected" "$work/slow.log" | tail -6
 done
+[ "$status" = 0 ] || echo "FAILED: the probe was refused or timed out during an attack"
+exit "$status"

@@ -214,8 +214,8 @@ typedef struct roost_options {
      */
     uint64_t max_body_bytes;
     /**
-     * Time for a whole request head (and a new connection's first byte); past it: 408.
-     * Default 10000.
+     * Time for a whole request head (past it: 408, then close), and for a new
+     * connection's first byte (past it: close). Default 10000.
      */
     uint32_t header_timeout_ms;
     /**
@@ -236,8 +236,8 @@ typedef struct roost_options {
     uint32_t shutdown_timeout_ms;
     /**
      * Threads that run route handlers, apart from the I/O threads, so that a handler that
-     * blocks never stalls other connections (static files, other routes). 0 (the
-     * default): handlers run on the I/O thread that read the request. Added after the
+     * blocks never stalls other connections (static files, other routes); at most 1024.
+     * 0 (the default): handlers run on the I/O thread that read the request. Added after the
      * first layout: a caller with an older, smaller `size` gets 0.
      */
     uint32_t handler_threads;

@@ -134,6 +134,19 @@ fn options_are_applied() {
     let mut client = Client::connect(running.addr);
     client.send(b"GET /hello.txt HTTP/1.1\r\n");
     assert_eq!(client.response().status, 408);
+    drop(client);
+    // --max-connections 2: a third connection is closed at once.
+    let mut held: Vec<Client> = (0..2).map(|_| Client::connect(running.addr)).collect();
+    for c in &mut held {
+        c.send(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(c.response().status, 200);
+    }
+    let mut third = Client::connect(running.addr);
+    third.send(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert!(
+        third.try_read(false).is_none(),
+        "the third connection is closed"
+    );
     signal(&running.child, "TERM");
     assert_eq!(running.child.wait().unwrap().code(), Some(0));
 }
@@ -184,7 +197,7 @@ fn bad_arguments_exit_2_with_one_line() {
         (&[root, "--port", "70000"], "--port"),
         (&[root, "--port"], "--port needs a value"),
         (&[root, "--bogus"], "unknown option --bogus"),
-        (&[root, "--threads", "0"], "--threads"),
+        (&[root, "--threads", "-1"], "--threads"),
         (&[root, "--bind", "not-an-ip"], "--bind"),
         (&[root, "--header-timeout", "-1"], "--header-timeout"),
         (&[root, "--keepalive-timeout", "x"], "--keepalive-timeout"),

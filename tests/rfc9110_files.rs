@@ -376,6 +376,24 @@ fn rfc9110_13_1_1_and_13_1_2_star_and_lists_without_validators() {
 }
 
 #[test]
+fn a_handler_with_its_own_etag_checks_its_own_preconditions() {
+    let mut router = Router::new();
+    router
+        .route(
+            "GET",
+            "/own",
+            Arc::new(|_: &Request<'_>, _: &Matched<'_>, res: &mut Response| {
+                res.add_header("ETag", b"\"mine\"").unwrap();
+                res.set_body(b"generated");
+            }),
+        )
+        .unwrap();
+    let server = start(test_config(), router);
+    let raw = b"GET /own HTTP/1.1\r\nHost: a\r\nIf-None-Match: *\r\n\r\n";
+    assert_eq!(exchange(server.local_addr(), raw).status, 200);
+}
+
+#[test]
 fn rfc9110_15_4_5_not_modified_carries_only_cache_fields() {
     let site = Site::new();
     let etag = site.etag("/app.js");

@@ -186,8 +186,10 @@ fn special_files_are_not_served() {
         .status()
         .unwrap();
     assert!(status.success());
+    let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("socket")).unwrap();
     let server = start_static(dir.path());
     assert_eq!(get(server.local_addr(), "/fifo").status, 404);
+    assert_eq!(get(server.local_addr(), "/socket").status, 404);
 }
 
 #[test]

@@ -219,3 +219,17 @@ fn each_body_gets_its_own_rate_clock() {
     client.send(b"cd");
     assert_eq!(client.response().status, 200);
 }
+
+#[test]
+fn draining_before_a_close_ends_at_the_linger_timeout() {
+    // After an error the server shuts down its sending side and drains; a client that
+    // never closes is let go once the linger timeout (500 ms here) passes.
+    let server = start(quick_config(), Echo);
+    let mut client = Client::connect(server.local_addr());
+    client.send(b"BAD\r\n\r\n");
+    assert_eq!(client.response().status, 400);
+    assert!(client.closed(), "end of stream after the response");
+    wait_until("the lingering connection released", || {
+        server.connections() == 0
+    });
+}

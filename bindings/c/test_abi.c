@@ -244,7 +244,16 @@ static void check_plain_functions(void) {
     CHECK(roost_server_new(&older, &old_layout) == ROOST_OK);
     CHECK(roost_server_free(old_layout) == ROOST_OK);
     CHECK(roost_options_init(&opts, sizeof opts) == ROOST_OK);
-    CHECK(opts.size == sizeof opts && opts.port == 8080 && opts.max_headers == 100);
+    /* Every default, as documented in roost.h. */
+    CHECK(opts.size == sizeof opts && opts.port == 8080 && opts.threads == 0);
+    CHECK(opts.host_len == 9 && memcmp(opts.host, "127.0.0.1", 9) == 0);
+    CHECK(opts.max_connections == 0 && opts.max_head_bytes == 16384);
+    CHECK(opts.max_uri_bytes == 8192 && opts.max_headers == 100);
+    CHECK(opts.max_body_bytes == 16u * 1024 * 1024);
+    CHECK(opts.header_timeout_ms == 10000 && opts.keepalive_timeout_ms == 5000);
+    CHECK(opts.body_timeout_ms == 10000 && opts.write_timeout_ms == 10000);
+    CHECK(opts.shutdown_timeout_ms == 10000);
+    CHECK(opts.handler_threads == 0 && opts.handler_queue == 1024);
 
     roost_server *srv = NULL;
     CHECK(roost_server_new(&opts, NULL) == ROOST_ERR_NULL);
@@ -258,6 +267,18 @@ static void check_plain_functions(void) {
     roost_options_init(&opts, sizeof opts);
     opts.threads = 100000;
     CHECK(roost_server_new(&opts, &srv) == ROOST_ERR_INVALID && srv == NULL);
+    roost_options_init(&opts, sizeof opts);
+    opts.handler_threads = 1025;
+    CHECK(roost_server_new(&opts, &srv) == ROOST_ERR_INVALID && srv == NULL);
+    roost_options_init(&opts, sizeof opts);
+    opts.max_headers = 513;
+    CHECK(roost_server_new(&opts, &srv) == ROOST_ERR_INVALID && srv == NULL);
+    roost_options_init(&opts, sizeof opts);
+    opts.host = "localhost";
+    opts.host_len = 9;
+    CHECK(roost_server_new(&opts, &srv) == ROOST_OK);
+    CHECK(roost_server_free(srv) == ROOST_OK);
+    srv = NULL;
     CHECK(roost_server_new(NULL, &srv) == ROOST_OK && srv != NULL); /* all defaults */
     CHECK(roost_server_port(srv) == 0);                              /* not started */
     CHECK(roost_server_stop(srv) == ROOST_OK);                       /* not running */

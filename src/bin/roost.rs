@@ -18,11 +18,12 @@ usage: roost [DIR] [OPTIONS]
   DIR                        folder to serve (default: .)
 
 options:
-  --bind ADDR                IP address to listen on, IPv4 or IPv6 (default: 127.0.0.1)
+  --bind ADDR                IP address to listen on, IPv4 or IPv6, or localhost
+                             (default: 127.0.0.1)
   --port N                   TCP port; 0 picks a free one (default: 8080)
-  --threads N                worker threads (default: one per CPU)
-  --header-timeout SECS      time for a whole request head, and for a new connection's
-                             first byte; then 408 and close (default: 10)
+  --threads N                worker threads; 0 means one per CPU (default: 0)
+  --header-timeout SECS      time for a whole request head (then 408 and close), and for
+                             a new connection's first byte (then close) (default: 10)
   --keepalive-timeout SECS   idle time allowed between requests (default: 5)
   --max-connections N        open connections at once; the one past it is closed
                              (default: 0, no limit but the descriptor limit)
@@ -121,12 +122,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
             "-V" | "--version" => return Ok(Parsed::Print(format!("roost {}\n", roost::VERSION))),
             "--bind" => bind = parse_ip(&value("--bind")?)?,
             "--port" => port = number("--port", &value("--port")?)?,
-            "--threads" => {
-                config.threads = number("--threads", &value("--threads")?)?;
-                if config.threads == 0 {
-                    return Err("--threads must be at least 1".into());
-                }
-            }
+            "--threads" => config.threads = number("--threads", &value("--threads")?)?,
             "--header-timeout" => {
                 config.timeouts.header = seconds("--header-timeout", &value("--header-timeout")?)?
             }

@@ -45,8 +45,8 @@ pub struct roost_options {
     pub max_headers: u32,
     /// Request content after de-chunking, in bytes; past it: 413. Default 16 MiB.
     pub max_body_bytes: u64,
-    /// Time for a whole request head (and a new connection's first byte); past it: 408.
-    /// Default 10000.
+    /// Time for a whole request head (past it: 408, then close), and for a new
+    /// connection's first byte (past it: close). Default 10000.
     pub header_timeout_ms: u32,
     /// Idle time allowed between requests on a connection. Default 5000.
     pub keepalive_timeout_ms: u32,
@@ -57,8 +57,8 @@ pub struct roost_options {
     /// How long `roost_server_stop` waits for responses in flight. Default 10000.
     pub shutdown_timeout_ms: u32,
     /// Threads that run route handlers, apart from the I/O threads, so that a handler that
-    /// blocks never stalls other connections (static files, other routes). 0 (the
-    /// default): handlers run on the I/O thread that read the request. Added after the
+    /// blocks never stalls other connections (static files, other routes); at most 1024.
+    /// 0 (the default): handlers run on the I/O thread that read the request. Added after the
     /// first layout: a caller with an older, smaller `size` gets 0.
     pub handler_threads: u32,
     /// Requests that may wait for a handler thread; past it, 503. Default 1024.

@@ -236,9 +236,40 @@ fn redirect_to_slash(mount: &[u8], relative: &[u8], query: Option<&str>, res: &m
 
 fn status_for(err: &io::Error) -> u16 {
     match err.raw_os_error() {
-        // Missing, not a directory on the way, a symlink leaving the root (EXDEV), a loop.
-        Some(libc::ENOENT | libc::ENOTDIR | libc::EXDEV | libc::ELOOP | libc::ENAMETOOLONG) => 404,
+        // Missing, not a directory on the way, a symlink leaving the root (EXDEV), a loop;
+        // a socket (ENXIO) or a device without a driver (ENODEV): nothing to serve.
+        Some(
+            libc::ENOENT
+            | libc::ENOTDIR
+            | libc::EXDEV
+            | libc::ELOOP
+            | libc::ENAMETOOLONG
+            | libc::ENXIO
+            | libc::ENODEV,
+        ) => 404,
         Some(libc::EACCES | libc::EPERM) => 403,
         _ => 500,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_errors_become_statuses() {
+        let status = |errno| status_for(&io::Error::from_raw_os_error(errno));
+        for errno in [
+            libc::ENOENT,
+            libc::ENOTDIR,
+            libc::EXDEV,
+            libc::ELOOP,
+            libc::ENXIO,
+        ] {
+            assert_eq!(status(errno), 404, "errno {errno}");
+        }
+        assert_eq!(status(libc::EACCES), 403);
+        assert_eq!(status(libc::EPERM), 403);
+        assert_eq!(status(libc::EIO), 500);
     }
 }

@@ -353,3 +353,50 @@ impl Default for Session {
         Session::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::output::Chunk;
+
+    struct Ok200;
+
+    impl Handler for Ok200 {
+        fn handle(&self, req: &Request<'_>, res: &mut Response) {
+            res.set_body(req.path().as_bytes());
+        }
+    }
+
+    #[test]
+    fn pipelined_requests_are_all_answered_before_anything_is_written() {
+        let mut input = InBuf::new();
+        input
+            .prepare_read(0)
+            .extend_from_slice(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+        let mut out = Output::new();
+        let mut response = Response::new();
+        let mut env = Env {
+            handler: &Ok200,
+            limits: &Limits::default(),
+            date: b"Thu, 01 Jan 1970 00:00:00 GMT",
+            now: 0,
+            peer: "127.0.0.1:1".parse().unwrap(),
+            response: &mut response,
+            stopping: false,
+            defer: false,
+        };
+        let mut session = Session::new();
+        assert_eq!(
+            session.process(&mut input, &mut out, &mut env),
+            Next::Read { want: 0 }
+        );
+        assert_eq!(session.served(), 3);
+        // One contiguous run of bytes: the caller sends it with one write.
+        let Some(Chunk::Bytes { bytes, more: false }) = out.front() else {
+            panic!("expected one run of bytes");
+        };
+        let text = String::from_utf8_lossy(bytes);
+        assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 3);
+        assert!(text.ends_with("/3"));
+    }
+}

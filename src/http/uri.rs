@@ -171,6 +171,7 @@ mod tests {
         assert!(t("/<script>", "GET").is_none());
         assert!(t("/a\"b", "GET").is_none());
         assert!(t("/{x}", "GET").is_none());
+        assert!(t("/a`b", "GET").is_none());
         assert!(t("/a?q=\"x\"", "GET").is_none());
         assert_eq!(t("/a|b^c?q={x}|`", "GET").unwrap().query, Some("q={x}|`"));
         assert!(t("a/b", "GET").is_none());

@@ -29,8 +29,9 @@ pub struct Config {
 /// How long a connection may take at each stage before it is cut off.
 #[derive(Clone, Debug)]
 pub struct Timeouts {
-    /// For the whole request head, counted from its first byte (also how long a new
-    /// connection may stay silent). Past it: 408, then close.
+    /// For the whole request head, counted from its first byte; past it: 408, then close.
+    /// Also how long a new connection may stay silent; past that: close, without a
+    /// response.
     pub header: Duration,
     /// Between requests on a persistent connection. Past it: close.
     pub keep_alive: Duration,
@@ -83,5 +84,43 @@ impl Config {
         } else {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = Config::default();
+        assert_eq!(c.bind, SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)));
+        assert_eq!(
+            (
+                c.threads,
+                c.max_connections,
+                c.handler_threads,
+                c.handler_queue
+            ),
+            (0, 0, 0, 1024)
+        );
+        let t = c.timeouts;
+        let s = Duration::from_secs;
+        assert_eq!(
+            (
+                t.header,
+                t.keep_alive,
+                t.body,
+                t.write,
+                t.linger,
+                t.shutdown
+            ),
+            (s(10), s(5), s(10), s(10), s(2), s(10))
+        );
+        let l = c.limits;
+        assert_eq!(
+            (l.max_head, l.max_uri, l.max_headers, l.max_body),
+            (16384, 8192, 100, 16 << 20)
+        );
     }
 }

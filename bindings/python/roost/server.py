@@ -60,8 +60,9 @@ class Server:
     Register routes and static folders, then start().
 
     Handlers run on the server's I/O threads, or with handler_threads=N on N threads of
-    their own, so that a slow handler never stalls static files or other connections.
-    Python runs one handler at a time either way (the GIL).
+    their own, so that a slow handler never stalls static files or other connections;
+    handler_queue requests (default 1024) may wait for those threads, past that the
+    answer is 503. Python runs one handler at a time either way (the GIL).
     """
 
     _SECONDS = ("header_timeout", "keepalive_timeout", "body_timeout", "write_timeout",

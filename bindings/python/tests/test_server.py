@@ -125,6 +125,7 @@ class RoutesTest(ServerCase):
             "/pair": lambda req: (202, "accepted"),
             "/triple": lambda req: (203, [("X-A", "1"), ("Content-Type", "text/x-custom")], "t"),
             "/file": lambda req: roost.File(file_path),
+            "/typed-file": lambda req: (200, {"Content-Type": "text/x-typed"}, roost.File(file_path)),
             "/teapot": lambda req: (418, None),
         }
         for pattern, func in routes.items():
@@ -139,6 +140,7 @@ class RoutesTest(ServerCase):
             "/pair": (202, "text/plain; charset=utf-8", b"accepted"),
             "/triple": (203, "text/x-custom", b"t"),
             "/file": (200, "text/plain; charset=utf-8", b"file body\n"),
+            "/typed-file": (200, "text/x-typed", b"file body\n"),
             "/teapot": (418, None, b""),
         }
         for path, (status, content_type, body) in cases.items():
