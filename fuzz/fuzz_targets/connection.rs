@@ -1,14 +1,17 @@
 //! A whole connection: an arbitrary byte stream, cut at arbitrary points, through the HTTP
-//! session with a handler that echoes. Nothing panics, every response starts with a status
-//! line, and once the session says close it stays closed and writes nothing more.
+//! session with a handler that echoes, some requests handed off and answered the way the
+//! handler pool does. Nothing panics, every response starts with a status line, and once
+//! the session says close it stays closed and writes nothing more.
 #![no_main]
 
 use std::net::SocketAddr;
 
 use libfuzzer_sys::fuzz_target;
+use roost::http::conditional;
 use roost::http::inbuf::InBuf;
 use roost::http::output::{Chunk, Output};
-use roost::http::session::{Env, Next, Session};
+use roost::http::parse::{header_slots, parse_head, HeadResult};
+use roost::http::session::{Env, Handoff, Next, Session};
 use roost::{Handler, Limits, Request, Response};
 
 struct Echo;
@@ -28,6 +31,25 @@ impl Handler for Echo {
     fn wants_body(&self, req: &Request<'_>) -> bool {
         req.path().len() % 2 == 0
     }
+
+    fn may_block(&self, req: &Request<'_>) -> bool {
+        req.path().len() % 3 == 0
+    }
+}
+
+/// Answers a handed-off request the way a pool thread does.
+fn answer_handoff(handoff: &Handoff, limits: &Limits) -> Response {
+    let mut slots = header_slots();
+    let mut response = Response::new();
+    match parse_head(&handoff.head, &mut slots, limits) {
+        HeadResult::Complete(head, _) => {
+            let req = Request::new(&head, &handoff.body, SocketAddr::from(([127, 0, 0, 1], 1)));
+            Echo.handle(&req, &mut response);
+            conditional::apply(&req, &mut response, 0);
+        }
+        _ => panic!("a handed-off head no longer parses"),
+    }
+    response
 }
 
 fn drain(out: &mut Output, sent: &mut Vec<u8>) {
@@ -61,6 +83,7 @@ fuzz_target!(|data: &[u8]| {
     let mut sent = Vec::new();
     let mut closed = false;
     let step = usize::from(split % 32) + 1;
+    let defer = split & 0x80 != 0;
     for piece in rest.chunks(step) {
         input.prepare_read(piece.len()).extend_from_slice(piece);
         loop {
@@ -72,6 +95,7 @@ fuzz_target!(|data: &[u8]| {
                 peer: SocketAddr::from(([127, 0, 0, 1], 1)),
                 response: &mut response,
                 stopping: false,
+                defer,
             };
             let before = sent.len();
             let next = session.process(&mut input, &mut out, &mut env);
@@ -81,6 +105,13 @@ fuzz_target!(|data: &[u8]| {
             }
             match next {
                 Next::Pause => continue,
+                Next::Wait => {
+                    let handoff = session.take_handoff().expect("a handoff to answer");
+                    let mut answer = answer_handoff(&handoff, &limits);
+                    session.complete(&mut out, &mut answer, &mut env);
+                    drain(&mut out, &mut sent);
+                    continue;
+                }
                 Next::Close => closed = true,
                 Next::Read { .. } => {}
             }

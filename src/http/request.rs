@@ -14,7 +14,8 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    pub(crate) fn new(head: &'a Head<'a>, body: &'a [u8], peer: SocketAddr) -> Request<'a> {
+    /// A request from a parsed head and its content, from `peer`.
+    pub fn new(head: &'a Head<'a>, body: &'a [u8], peer: SocketAddr) -> Request<'a> {
         Request { head, body, peer }
     }
 
