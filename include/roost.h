@@ -157,6 +157,13 @@ typedef struct roost_mount_options {
      * of answering 404. Default false.
      */
     bool listing;
+    /**
+     * How long, in milliseconds, each worker trusts what it found for a path (the file,
+     * its fields, the content of a small file) before looking again: a file changed on
+     * disk is served changed at most this long after, always with validators that match
+     * what is sent. Default 1000; 0 looks every file up for every request.
+     */
+    uint64_t revalidate_ms;
 } roost_mount_options;
 
 /**

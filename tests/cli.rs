@@ -176,6 +176,28 @@ fn cache_control_and_list_flags() {
 }
 
 #[test]
+fn revalidate_zero_serves_changes_at_once() {
+    let dir = docroot();
+    let mut running = spawn(&[
+        dir.path().to_str().unwrap(),
+        "--port",
+        "0",
+        "--revalidate",
+        "0",
+    ]);
+    for round in 0..3 {
+        let text = format!("round {round}\n");
+        dir.write("hello.txt", text.as_bytes());
+        assert_eq!(get(running.addr, "/hello.txt").body, text.as_bytes());
+    }
+    signal(&running.child, "TERM");
+    assert_eq!(running.child.wait().unwrap().code(), Some(0));
+    let out = run(&[dir.path().to_str().unwrap(), "--revalidate", "-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--revalidate"));
+}
+
+#[test]
 fn serves_on_ipv6() {
     let dir = docroot();
     if TcpListener::bind("[::1]:0").is_err() {

@@ -308,15 +308,61 @@ fn methods_other_than_get_and_head() {
 }
 
 #[test]
-fn files_changed_on_disk_are_served_fresh() {
+fn files_changed_on_disk_are_served_fresh_within_the_revalidation_interval() {
     let dir = docroot();
     let server = start_static(dir.path());
     let addr = server.local_addr();
-    assert_eq!(get(addr, "/hello.txt").body, b"Hello world!\n");
+    let first = get(addr, "/hello.txt");
+    assert_eq!(first.body, b"Hello world!\n");
+    let first_tag = first.header("etag").unwrap().to_string();
     dir.write("hello.txt", b"changed\n");
-    assert_eq!(get(addr, "/hello.txt").body, b"changed\n");
+    // Until a worker looks again (within a second), it may send what it had: but always
+    // the content that its validators describe.
+    wait_until("the changed file", || {
+        let reply = get(addr, "/hello.txt");
+        let tag = reply.header("etag").unwrap();
+        if reply.body == b"Hello world!\n" {
+            assert_eq!(tag, first_tag);
+            false
+        } else {
+            assert_eq!(reply.body, b"changed\n");
+            assert_ne!(tag, first_tag);
+            true
+        }
+    });
+    // A name that was missing is looked up at once: only what was found is kept.
     dir.write("new.txt", b"new\n");
     assert_eq!(get(addr, "/new.txt").body, b"new\n");
+}
+
+#[test]
+fn large_files_are_checked_on_every_request() {
+    let dir = docroot();
+    let server = start_static(dir.path());
+    let addr = server.local_addr();
+    dir.write("large.bin", &vec![b'a'; 20_000]);
+    for _ in 0..4 {
+        assert_eq!(get(addr, "/large.bin").body, vec![b'a'; 20_000]);
+    }
+    dir.write("large.bin", &vec![b'b'; 30_000]);
+    for _ in 0..4 {
+        assert_eq!(get(addr, "/large.bin").body, vec![b'b'; 30_000]);
+    }
+}
+
+#[test]
+fn without_revalidation_interval_every_request_looks_again() {
+    let dir = docroot();
+    let files = roost::StaticFiles::new(dir.path())
+        .unwrap()
+        .with_revalidation(std::time::Duration::ZERO);
+    let server = start(test_config(), files);
+    let addr = server.local_addr();
+    for round in 0..4 {
+        let text = format!("version {round}\n");
+        dir.write("hello.txt", text.as_bytes());
+        assert_eq!(get(addr, "/hello.txt").body, text.as_bytes());
+    }
 }
 
 #[test]

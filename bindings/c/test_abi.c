@@ -319,7 +319,18 @@ static void check_registration(roost_server *srv, struct probe_data *data) {
     CHECK(roost_mount_options_init(NULL, sizeof mount) == ROOST_ERR_NULL);
     CHECK(roost_mount_options_init(&mount, sizeof mount + 1) == ROOST_ERR_INVALID);
     CHECK(roost_mount_options_init(&mount, sizeof mount) == ROOST_OK);
-    CHECK(mount.size == sizeof mount && mount.cache_control == NULL && !mount.listing);
+    CHECK(mount.size == sizeof mount && mount.cache_control == NULL && !mount.listing &&
+          mount.revalidate_ms == 1000);
+    mount.revalidate_ms = 0; /* look every file up for every request */
+    CHECK(roost_server_static_with(srv, S("/fresh"), data->dir_path, strlen(data->dir_path),
+                                   &mount) == ROOST_OK);
+    /* A caller built against the first layout (before revalidate_ms) still works. */
+    roost_mount_options first;
+    size_t first_size = offsetof(roost_mount_options, revalidate_ms);
+    CHECK(roost_mount_options_init(&first, first_size) == ROOST_OK);
+    CHECK(first.size == first_size);
+    CHECK(roost_server_static_with(srv, S("/first"), data->dir_path, strlen(data->dir_path),
+                                   &first) == ROOST_OK);
     mount.cache_control = "max-age=60\r\nX-Injected: 1";
     mount.cache_control_len = strlen(mount.cache_control);
     CHECK(roost_server_static_with(srv, S("/cached"), data->dir_path, strlen(data->dir_path),
@@ -387,6 +398,25 @@ static void check_http(uint16_t port) {
           strstr(r, "\r\n\r\na file\n") != NULL);
     r = get(port, "GET", "/nothing-here", "");
     CHECK(r && strncmp(r, "HTTP/1.1 404 ", 13) == 0);
+    r = get(port, "GET", "/first/hello.txt", "");
+    CHECK(r && strstr(r, "\r\n\r\nfrom a file\n") != NULL);
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* With revalidate_ms 0, a file rewritten on disk is served rewritten at once. */
+static void check_fresh(uint16_t port, const char *file_path) {
+    const char *r = get(port, "GET", "/fresh/hello.txt", "");
+    CHECK(r && strstr(r, "\r\n\r\nfrom a file\n") != NULL);
+    write_file(file_path, "rewritten\n");
+    r = get(port, "GET", "/fresh/hello.txt", "");
+    CHECK(r && strstr(r, "\r\n\r\nrewritten\n") != NULL);
+    write_file(file_path, "from a file\n");
 }
 
 int main(void) {
@@ -396,10 +426,7 @@ int main(void) {
     CHECK(mkdtemp(dir) != NULL);
     char file_path[64];
     snprintf(file_path, sizeof file_path, "%s/hello.txt", dir);
-    FILE *f = fopen(file_path, "w");
-    CHECK(f != NULL);
-    fputs("from a file\n", f);
-    fclose(f);
+    write_file(file_path, "from a file\n");
 
     roost_options opts;
     roost_options_init(&opts, sizeof opts);
@@ -418,6 +445,7 @@ int main(void) {
     CHECK(roost_server_route(srv, S("GET"), S("/late"), silent, NULL) == ROOST_ERR_STATE);
     CHECK(roost_server_static(srv, S("/late"), S("/tmp")) == ROOST_ERR_STATE);
     check_http(port);
+    check_fresh(port, file_path);
 
     /* A port already in use. */
     roost_options busy;

@@ -30,6 +30,9 @@ options:
   --cache-control VALUE      send `Cache-Control: VALUE` with every file, e.g.
                              max-age=3600 (default: none)
   --list                     list directories that have no index.html (default: 404)
+  --revalidate SECS          a file changed on disk is served changed at most this long
+                             after; 0: at once, looking every file up for every request
+                             (default: 1)
   -h, --help                 show this help
   -V, --version              show the version
 
@@ -44,6 +47,7 @@ struct Args {
     config: Config,
     cache_control: Option<String>,
     list: bool,
+    revalidate: Duration,
 }
 
 enum Parsed {
@@ -74,7 +78,8 @@ fn fail(message: &str) -> ExitCode {
 fn run(mut args: Box<Args>) -> Result<(), String> {
     let mut files = StaticFiles::new(&args.dir)
         .map_err(|e| e.to_string())?
-        .with_listing(args.list);
+        .with_listing(args.list)
+        .with_revalidation(args.revalidate);
     if let Some(value) = &args.cache_control {
         files = files
             .with_cache_control(value)
@@ -106,6 +111,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
     let mut config = Config::default();
     let mut cache_control = None;
     let mut list = false;
+    let mut revalidate = roost::files::DEFAULT_REVALIDATE;
     while let Some(arg) = argv.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -135,6 +141,9 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
             }
             "--cache-control" => cache_control = Some(value("--cache-control")?),
             "--list" => list = true,
+            "--revalidate" => {
+                revalidate = seconds_or_zero("--revalidate", &value("--revalidate")?)?
+            }
             f if f.starts_with('-') && f != "-" => return Err(format!("unknown option {f}")),
             _ if dir.is_some() => return Err(format!("unexpected argument {arg:?}: one DIR only")),
             _ => dir = Some(PathBuf::from(arg)),
@@ -147,6 +156,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
         config,
         cache_control,
         list,
+        revalidate,
     })))
 }
 
@@ -168,10 +178,17 @@ fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
 }
 
 fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s.is_finite() && s < 1e9 => Ok(Duration::from_secs_f64(s)),
-        _ => Err(format!(
+    match seconds_or_zero(flag, text)? {
+        d if d.is_zero() => Err(format!(
             "{flag}: {text:?} is not a positive number of seconds"
         )),
+        d => Ok(d),
+    }
+}
+
+fn seconds_or_zero(flag: &str, text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s >= 0.0 && s.is_finite() && s < 1e9 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("{flag}: {text:?} is not a number of seconds")),
     }
 }

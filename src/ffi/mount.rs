@@ -2,6 +2,7 @@
 
 use std::ffi::{c_char, OsStr};
 use std::os::unix::ffi::OsStrExt;
+use std::time::Duration;
 
 use super::result::*;
 use super::server::{roost_server, routable, server_arg};
@@ -23,12 +24,21 @@ pub struct roost_mount_options {
     /// List directories that have no index.html (an HTML page of their entries) instead
     /// of answering 404. Default false.
     pub listing: bool,
+    /// How long, in milliseconds, each worker trusts what it found for a path (the file,
+    /// its fields, the content of a small file) before looking again: a file changed on
+    /// disk is served changed at most this long after, always with validators that match
+    /// what is sent. Default 1000; 0 looks every file up for every request.
+    pub revalidate_ms: u64,
 }
 
 /// The published layouts of roost_mount_options.
-const LAYOUTS: [Layout; 1] = [Layout::ending_at::<roost_mount_options>(
-    std::mem::size_of::<roost_mount_options>(),
-)];
+const LAYOUTS: [Layout; 2] = [
+    Layout::ending_at::<roost_mount_options>(std::mem::offset_of!(
+        roost_mount_options,
+        revalidate_ms
+    )),
+    Layout::ending_at::<roost_mount_options>(std::mem::size_of::<roost_mount_options>()),
+];
 
 fn defaults() -> roost_mount_options {
     roost_mount_options {
@@ -36,6 +46,7 @@ fn defaults() -> roost_mount_options {
         cache_control: std::ptr::null(),
         cache_control_len: 0,
         listing: false,
+        revalidate_ms: crate::files::DEFAULT_REVALIDATE.as_millis() as u64,
     }
 }
 
@@ -121,7 +132,9 @@ pub unsafe extern "C" fn roost_server_static_with(
             return fail(ROOST_ERR_INVALID, &format!("{FUNC}: prefix is not UTF-8"));
         };
         let mut files = match StaticFiles::new(OsStr::from_bytes(dir)) {
-            Ok(files) => files.with_listing(opts.listing),
+            Ok(files) => files
+                .with_listing(opts.listing)
+                .with_revalidation(Duration::from_millis(opts.revalidate_ms)),
             Err(e) => return fail(ROOST_ERR_IO, &format!("{FUNC}: {e}")),
         };
         if !opts.cache_control.is_null() {

@@ -1,5 +1,6 @@
 //! The static file server: a document root served read-only over GET and HEAD.
 
+mod cache;
 mod listing;
 mod mime;
 mod resolve;
@@ -8,16 +9,22 @@ mod url;
 
 use std::ffi::CString;
 use std::fs::{File, Metadata};
-use std::io;
+use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::http::encoding;
+use crate::http::response::{push_field, Shared};
 use crate::http::{Handler, Request, Response, ResponseError};
 use crate::sys::file::{open_beneath, open_root};
+use cache::{Form, Found, Identity};
 
 pub use resolve::{from_segments, resolve, Refusal, Resolved};
-pub use send::{open_regular, send_file, validators};
+pub use send::{open_regular, push_file_fields, send_file, validators};
 pub use url::push_path_encoded;
 
 /// The methods a static mount allows, for `Allow` fields.
@@ -35,7 +42,17 @@ pub struct StaticFiles {
     root: OwnedFd,
     cache_control: Option<Vec<u8>>,
     listing: bool,
+    /// Names this mount in each thread's lookup cache.
+    id: u64,
+    /// How long what was found under a name is trusted before it is looked up again.
+    revalidate: Duration,
 }
+
+/// Mount ids, never reused, so that a new mount never sees an old one's cache entries.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How long a lookup is trusted unless the mount says otherwise.
+pub const DEFAULT_REVALIDATE: Duration = Duration::from_secs(1);
 
 impl StaticFiles {
     /// Opens `dir` as the document root. Fails if it is not a directory.
@@ -48,7 +65,18 @@ impl StaticFiles {
             root,
             cache_control: None,
             listing: false,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            revalidate: DEFAULT_REVALIDATE,
         })
+    }
+
+    /// How long each worker thread trusts what it found under a name (the file, its
+    /// fields, the content of a small file) before looking again: a file changed on disk
+    /// is served changed at most this long after. One second by default; zero looks every
+    /// file up for every request.
+    pub fn with_revalidation(mut self, interval: Duration) -> StaticFiles {
+        self.revalidate = interval;
+        self
     }
 
     /// Sends `Cache-Control: <value>` with every file (200, 206 and 304), e.g.
@@ -91,79 +119,154 @@ impl StaticFiles {
         req: &Request<'_>,
         res: &mut Response,
     ) {
-        let name: &[u8] = if resolved.relative.is_empty() {
-            b"."
-        } else {
-            &resolved.relative
-        };
+        let (directory, relative) = (resolved.trailing_slash, &resolved.relative[..]);
+        if let Some(found) = cache::get(self.id, directory, relative, self.revalidate) {
+            if self.send_found(&found, Vec::new(), req, res) {
+                return;
+            }
+            cache::forget_name(self.id, directory, relative);
+        }
+        let name: &[u8] = if relative.is_empty() { b"." } else { relative };
         let (file, meta) = match self.open(name) {
             Ok(found) => found,
             Err(status) => return res.set_error(status),
         };
         if meta.is_dir() {
-            if !resolved.trailing_slash {
-                return redirect_to_slash(mount, &resolved.relative, req.query(), res);
+            if !directory {
+                return redirect_to_slash(mount, relative, req.query(), res);
             }
-            let mut index = resolved.relative.clone();
+            let mut index = relative.to_vec();
             if !index.is_empty() {
                 index.push(b'/');
             }
             index.extend_from_slice(b"index.html");
             match self.open(&index) {
                 Ok((index_file, index_meta)) if index_meta.is_file() => {
-                    self.send(index_file, &index_meta, &index, req, res)
+                    self.send(relative, true, index_file, &index_meta, &index, req, res)
                 }
                 Ok(_) | Err(404) if self.listing => {
-                    listing::respond_listing(file, mount, &resolved.relative, res)
+                    listing::respond_listing(file, mount, relative, res)
                 }
                 Ok(_) | Err(404) => res.set_error(404),
                 Err(status) => res.set_error(status),
             }
-        } else if meta.is_file() && !resolved.trailing_slash {
-            self.send(file, &meta, name, req, res);
+        } else if meta.is_file() && !directory {
+            self.send(relative, false, file, &meta, name, req, res);
         } else {
             // A FIFO, socket or device, or a file asked for as a directory.
             res.set_error(404);
         }
     }
 
-    /// Sends a regular file, or its precompressed form beside it (`name.br`, `name.gz`)
-    /// when the request's Accept-Encoding prefers one: with `Content-Encoding`, the
-    /// original's Content-Type and the form's own validators. `Vary: Accept-Encoding` goes
-    /// on every response for a file that has such forms.
+    /// Sends the regular file `name`, found for the request path `relative` (asked for as
+    /// a directory or not), and keeps what was found for the next requests.
+    #[allow(clippy::too_many_arguments)]
     fn send(
         &self,
+        relative: &[u8],
+        directory: bool,
         file: File,
         meta: &Metadata,
         name: &[u8],
         req: &Request<'_>,
         res: &mut Response,
     ) {
-        let mut forms: Vec<(&str, File, Metadata)> = Vec::new();
+        let (found, files) = self.find_forms(file, meta, name);
+        let found = Rc::new(found);
+        cache::put(self.id, directory, relative, self.revalidate, found.clone());
+        if !self.send_found(&found, files, req, res) {
+            res.set_error(500);
+        }
+    }
+
+    /// What answers for the regular file `name`: the file, and its precompressed forms
+    /// beside it (`name.br`, `name.gz`), each with its fields, validators and, when small,
+    /// content. Also returns the files left open, those whose content was not read.
+    fn find_forms(&self, file: File, meta: &Metadata, name: &[u8]) -> (Found, Vec<Option<File>>) {
+        let mut opened = vec![(None, name.to_vec(), file, meta.clone())];
         for (coding, suffix) in PRECOMPRESSED {
             let form_name = [name, suffix].concat();
             if let Ok((form, form_meta)) = self.open(&form_name) {
                 if form_meta.is_file() {
-                    forms.push((coding, form, form_meta));
+                    opened.push((Some(coding), form_name, form, form_meta));
                 }
             }
         }
-        if !forms.is_empty() {
-            res.push_header("Vary", &[b"Accept-Encoding"]);
-        }
-        let codings: Vec<&str> = forms.iter().map(|(coding, _, _)| *coding).collect();
-        match encoding::choose(&req.header_lines("accept-encoding"), &codings) {
-            Some(chosen) => {
-                let at = forms.iter().position(|(c, _, _)| *c == chosen).unwrap_or(0);
-                let (coding, form, form_meta) = forms.swap_remove(at);
-                res.push_header("Content-Encoding", &[coding.as_bytes()]);
-                send_file(form, &form_meta, name, res);
+        let vary = opened.len() > 1;
+        let mut forms = Vec::with_capacity(opened.len());
+        let mut files = Vec::with_capacity(opened.len());
+        for (coding, form_name, mut file, meta) in opened {
+            let validators = validators(&meta);
+            // `Vary: Accept-Encoding` goes on every response for a file that has
+            // precompressed forms; the Content-Type is the original's.
+            let mut fields = Vec::new();
+            if vary {
+                push_field(&mut fields, "Vary", &[b"Accept-Encoding"]);
             }
-            None => send_file(file, meta, name, res),
+            if let Some(coding) = coding {
+                push_field(&mut fields, "Content-Encoding", &[coding.as_bytes()]);
+            }
+            push_file_fields(&mut fields, Some(name), &validators);
+            if let Some(value) = &self.cache_control {
+                push_field(&mut fields, "Cache-Control", &[value]);
+            }
+            let content = if meta.len() <= cache::MAX_CONTENT {
+                read_whole(&mut file, meta.len())
+            } else {
+                None
+            };
+            files.push(content.is_none().then_some(file));
+            forms.push(Form {
+                coding,
+                name: form_name,
+                identity: Identity::of(&meta),
+                validators,
+                fields,
+                content,
+            });
         }
-        if let Some(value) = &self.cache_control {
-            res.push_header("Cache-Control", &[value]);
+        (Found { forms }, files)
+    }
+
+    /// Answers with the form of `found` that the request's Accept-Encoding prefers. A large
+    /// form is opened again unless `files` holds it open; false when it is no longer the
+    /// file that was found (nothing is written to `res` then).
+    fn send_found(
+        &self,
+        found: &Found,
+        mut files: Vec<Option<File>>,
+        req: &Request<'_>,
+        res: &mut Response,
+    ) -> bool {
+        let mut at = 0;
+        if found.forms.len() > 1 {
+            let codings: Vec<&str> = found.forms.iter().filter_map(|f| f.coding).collect();
+            let accept = req.header_lines("accept-encoding");
+            if let Some(chosen) = encoding::choose(&accept, &codings) {
+                at = found
+                    .forms
+                    .iter()
+                    .position(|f| f.coding == Some(chosen))
+                    .unwrap_or(0);
+            }
         }
+        let form = &found.forms[at];
+        let shared = match &form.content {
+            Some(bytes) => Shared::Memory(bytes.clone()),
+            None => match files.get_mut(at).and_then(Option::take) {
+                Some(file) => Shared::File(Arc::new(file)),
+                None => match self.open(&form.name) {
+                    Ok((file, meta)) if Identity::of(&meta) == form.identity => {
+                        Shared::File(Arc::new(file))
+                    }
+                    _ => return false,
+                },
+            },
+        };
+        res.push_fields(&form.fields);
+        res.set_shared(shared, 0, form.identity.size());
+        res.set_validators(form.validators.clone());
+        true
     }
 
     /// Opens `relative` under the root and reads its metadata; errors are statuses.
@@ -232,6 +335,14 @@ fn redirect_to_slash(mount: &[u8], relative: &[u8], query: Option<&str>, res: &m
         location.extend_from_slice(q.as_bytes());
     }
     res.push_header("Location", &[&location]);
+}
+
+/// The whole content of a small file, or None if it did not read back at the size its
+/// metadata gave (it is being written: it is then sent from the file, and checked there).
+fn read_whole(file: &mut File, len: u64) -> Option<Arc<[u8]>> {
+    let mut content = Vec::with_capacity(usize::try_from(len).ok()?);
+    file.by_ref().take(len + 1).read_to_end(&mut content).ok()?;
+    (content.len() as u64 == len).then(|| content.into())
 }
 
 fn status_for(err: &io::Error) -> u16 {

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::mime;
 use crate::http::conditional::Validators;
+use crate::http::response::push_field;
 use crate::http::Response;
 
 /// The response for a regular file (RFC 9110 §8): its Content-Type from `name` (unless the
@@ -14,15 +15,27 @@ use crate::http::Response;
 /// and the file itself as the body. Conditional requests and ranges are answered from
 /// these once the handler returns.
 pub fn send_file(file: File, meta: &Metadata, name: &[u8], res: &mut Response) {
-    if !res.has_header("content-type") {
-        res.push_header("Content-Type", &mime::content_type(name));
-    }
     let validators = validators(meta);
-    res.push_header("ETag", &[&validators.etag]);
-    res.push_header("Last-Modified", &[&validators.last_modified_text()]);
-    res.push_header("Accept-Ranges", &[b"bytes"]);
+    let mut fields = Vec::new();
+    push_file_fields(
+        &mut fields,
+        (!res.has_header("content-type")).then_some(name),
+        &validators,
+    );
+    res.push_fields(&fields);
     res.set_file(file, 0, meta.len());
     res.set_validators(validators);
+}
+
+/// Serializes the fields of a file's representation: Content-Type from `name` (when
+/// given), ETag, Last-Modified and Accept-Ranges.
+pub fn push_file_fields(buf: &mut Vec<u8>, name: Option<&[u8]>, validators: &Validators) {
+    if let Some(name) = name {
+        push_field(buf, "Content-Type", &mime::content_type(name));
+    }
+    push_field(buf, "ETag", &[&validators.etag]);
+    push_field(buf, "Last-Modified", &[&validators.last_modified_text()]);
+    push_field(buf, "Accept-Ranges", &[b"bytes"]);
 }
 
 /// The validators of a file's current state. The entity tag joins the inode, the
@@ -43,7 +56,7 @@ pub fn validators(meta: &Metadata) -> Validators {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     Validators {
-        etag: etag.into_bytes(),
+        etag: etag.into_bytes().into(),
         last_modified: u64::try_from(meta.mtime()).unwrap_or(0).min(now),
     }
 }

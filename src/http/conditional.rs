@@ -6,6 +6,7 @@
 //! into a 304, 412, 206 (single part or multipart/byteranges) or 416, or leaving it.
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
 
 use super::date::{format_http_date, parse_http_date};
 use super::range::{plan, RangePlan};
@@ -18,7 +19,7 @@ use super::writer::push_decimal;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Validators {
     /// The entity tag with its quotes, e.g. `"1a2b-5f3e-d"`; always strong.
-    pub etag: Vec<u8>,
+    pub etag: Arc<[u8]>,
     /// Seconds since the Unix epoch.
     pub last_modified: u64,
 }
@@ -102,7 +103,7 @@ fn evaluate_without_validators(req: &Request<'_>) -> Precondition {
 pub fn if_range_allows(value: &[u8], v: &Validators, now: u64) -> bool {
     let value = trim_ows(value);
     if value.starts_with(b"\"") || value.starts_with(b"W/") {
-        return value == v.etag.as_slice();
+        return value == &*v.etag;
     }
     parse_http_date(value) == Some(v.last_modified) && v.last_modified + 1 < now
 }
@@ -356,7 +357,7 @@ mod tests {
     #[test]
     fn rfc9110_13_1_5_if_range() {
         let v = Validators {
-            etag: b"\"abc\"".to_vec(),
+            etag: b"\"abc\"".as_slice().into(),
             last_modified: 784_111_777,
         };
         let now = 2_000_000_000;

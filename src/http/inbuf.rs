@@ -1,5 +1,7 @@
 //! The input buffer of a connection: bytes read from the peer and not yet consumed.
 
+use super::spare;
+
 /// Unconsumed input lives in `buf[start..]`. Offsets the session keeps are relative to
 /// `start`, so compacting the buffer never invalidates them.
 #[derive(Debug, Default)]
@@ -10,6 +12,13 @@ pub struct InBuf {
 
 /// The least room a read is given; smaller reads would mean more system calls.
 const MIN_READ: usize = 4096;
+
+impl Drop for InBuf {
+    /// The memory goes back to the thread's spares, for the next connection.
+    fn drop(&mut self) {
+        spare::give(std::mem::take(&mut self.buf));
+    }
+}
 
 impl InBuf {
     pub fn new() -> InBuf {
@@ -57,6 +66,9 @@ impl InBuf {
     /// unconsumed bytes the caller needs in total (a whole body, say), so that a large
     /// body is read into one allocation instead of a series of doublings.
     pub fn prepare_read(&mut self, want: usize) -> &mut Vec<u8> {
+        if self.buf.capacity() == 0 {
+            self.buf = spare::take();
+        }
         let spare = self.buf.capacity() - self.buf.len();
         if spare < MIN_READ && self.start > 0 {
             self.buf.drain(..self.start);
@@ -73,10 +85,12 @@ impl InBuf {
         self.buf.capacity()
     }
 
-    /// Returns the memory of an empty buffer, so an idle connection holds none.
+    /// Gives the memory of an empty buffer back (to the thread's spares), so an idle
+    /// connection holds none.
     pub fn release_if_empty(&mut self) {
         if self.is_empty() && self.buf.capacity() > 0 {
-            self.buf = Vec::new();
+            self.start = 0;
+            spare::give(std::mem::take(&mut self.buf));
         }
     }
 }

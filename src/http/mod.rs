@@ -17,6 +17,7 @@ pub mod range;
 pub mod request;
 pub mod response;
 pub mod session;
+pub mod spare;
 pub mod status;
 pub mod syntax;
 pub mod uri;

@@ -9,6 +9,8 @@ use std::fs::File;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 
+use super::spare;
+
 /// A file body waiting in the queue.
 #[derive(Debug)]
 struct FileChunk {
@@ -46,6 +48,13 @@ const FULL_BYTES: usize = 256 * 1024;
 /// Past this many queued file bodies, likewise; each holds an open descriptor.
 const FULL_FILES: usize = 64;
 
+impl Drop for Output {
+    /// The memory goes back to the thread's spares, for the next connection.
+    fn drop(&mut self) {
+        spare::give(std::mem::take(&mut self.bytes));
+    }
+}
+
 impl Output {
     pub fn new() -> Output {
         Output::default()
@@ -53,6 +62,9 @@ impl Output {
 
     /// The byte buffer to append a response to.
     pub fn bytes_mut(&mut self) -> &mut Vec<u8> {
+        if self.bytes.capacity() == 0 {
+            self.bytes = spare::take();
+        }
         &mut self.bytes
     }
 
@@ -120,10 +132,11 @@ impl Output {
         self.bytes.capacity()
     }
 
-    /// Returns the memory of an empty queue, so an idle connection holds none.
+    /// Gives the memory of an empty queue back (to the thread's spares), so an idle
+    /// connection holds none.
     pub fn release_if_empty(&mut self) {
         if self.is_empty() && self.bytes.capacity() > 0 {
-            self.bytes = Vec::new();
+            spare::give(std::mem::take(&mut self.bytes));
         }
     }
 }

@@ -17,10 +17,12 @@ pub struct Response {
     status: u16,
     /// Field lines, each `name: value\r\n`, already validated.
     headers: Vec<u8>,
-    /// The content when there is no file; with a file, the bytes that `segments` refer to.
+    /// The content when there is no shared source; with one, the bytes that `segments`
+    /// refer to.
     body: Vec<u8>,
-    file: Option<Arc<File>>,
-    /// With a file: the content as runs of `body` bytes and regions of the file, in order.
+    shared: Option<Shared>,
+    /// With a shared source: the content as runs of `body` bytes and regions of the
+    /// source, in order.
     segments: Vec<Segment>,
     /// The validators of a representation sent from a file, for conditional requests and
     /// ranges (RFC 9110 §13, §14).
@@ -28,13 +30,22 @@ pub struct Response {
     close: bool,
 }
 
+/// Content a response shares with others rather than owns: an open file (sent with
+/// sendfile), or the bytes of a small file the file server holds in memory. Ranges and
+/// multipart responses select regions of it.
+#[derive(Clone, Debug)]
+pub enum Shared {
+    File(Arc<File>),
+    Memory(Arc<[u8]>),
+}
+
 /// A piece of a response's content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
     /// Bytes of the response's byte buffer.
     Bytes(Range<usize>),
-    /// A region of the response's file.
-    File { offset: u64, len: u64 },
+    /// A region of the response's shared source.
+    Shared { offset: u64, len: u64 },
 }
 
 /// A response's content, for the writer.
@@ -43,7 +54,7 @@ pub enum Content<'a> {
     Bytes(&'a [u8]),
     Segments {
         bytes: &'a [u8],
-        file: &'a Arc<File>,
+        shared: &'a Shared,
         segments: &'a [Segment],
     },
 }
@@ -91,7 +102,7 @@ impl Response {
             status: 200,
             headers: Vec::new(),
             body: Vec::new(),
-            file: None,
+            shared: None,
             segments: Vec::new(),
             validators: None,
             close: false,
@@ -108,7 +119,7 @@ impl Response {
 
     fn clear_content(&mut self) {
         self.body.clear();
-        self.file = None;
+        self.shared = None;
         self.segments.clear();
         self.validators = None;
     }
@@ -147,12 +158,12 @@ impl Response {
 
     /// Adds a field the library built itself from valid parts, skipping the checks.
     pub(crate) fn push_header(&mut self, name: &str, value_parts: &[&[u8]]) {
-        self.headers.extend_from_slice(name.as_bytes());
-        self.headers.extend_from_slice(b": ");
-        for part in value_parts {
-            self.headers.extend_from_slice(part);
-        }
-        self.headers.extend_from_slice(b"\r\n");
+        push_field(&mut self.headers, name, value_parts);
+    }
+
+    /// Adds field lines the library serialized itself with [`push_field`].
+    pub(crate) fn push_fields(&mut self, lines: &[u8]) {
+        self.headers.extend_from_slice(lines);
     }
 
     /// The value of the first field named `name` (case-insensitive) that was added.
@@ -206,7 +217,7 @@ impl Response {
 
     /// The body buffer, to write into directly.
     pub fn body_mut(&mut self) -> &mut Vec<u8> {
-        self.file = None;
+        self.shared = None;
         self.segments.clear();
         self.validators = None;
         &mut self.body
@@ -214,21 +225,26 @@ impl Response {
 
     /// Sends `len` bytes of `file` from `offset` as the body.
     pub fn set_file(&mut self, file: File, offset: u64, len: u64) {
+        self.set_shared(Shared::File(Arc::new(file)), offset, len);
+    }
+
+    /// Sends `len` bytes of a shared source from `offset` as the body.
+    pub(crate) fn set_shared(&mut self, shared: Shared, offset: u64, len: u64) {
         self.clear_content();
-        self.file = Some(Arc::new(file));
-        self.segments.push(Segment::File { offset, len });
+        self.shared = Some(shared);
+        self.segments.push(Segment::Shared { offset, len });
     }
 
     /// Length of the content, whatever it is made of.
     pub fn body_len(&self) -> u64 {
-        match self.file {
+        match self.shared {
             None => self.body.len() as u64,
             Some(_) => self
                 .segments
                 .iter()
                 .map(|s| match s {
                     Segment::Bytes(r) => r.len() as u64,
-                    Segment::File { len, .. } => *len,
+                    Segment::Shared { len, .. } => *len,
                 })
                 .sum(),
         }
@@ -236,11 +252,11 @@ impl Response {
 
     /// The content, for the writer.
     pub(crate) fn content(&self) -> Content<'_> {
-        match &self.file {
+        match &self.shared {
             None => Content::Bytes(&self.body),
-            Some(file) => Content::Segments {
+            Some(shared) => Content::Segments {
                 bytes: &self.body,
-                file,
+                shared,
                 segments: &self.segments,
             },
         }
@@ -256,21 +272,21 @@ impl Response {
         self.validators.as_ref()
     }
 
-    /// Turns the content into `parts` of the current file content (which must be one file
-    /// region), each as a region of the file: a single range, or several with `separators`
+    /// Turns the content into `parts` of the current shared content (which must be one
+    /// region), each as a region of the source: a single range, or several with separators
     /// appended to the byte buffer between them (multipart/byteranges).
     ///
     /// `pieces` alternates: for each range, the bytes to send before it, then the range;
     /// `tail` is sent after the last one.
     pub(crate) fn select_ranges(&mut self, pieces: &[(Vec<u8>, u64, u64)], tail: &[u8]) {
-        let Some(Segment::File { offset: base, .. }) = self.segments.first().cloned() else {
+        let Some(Segment::Shared { offset: base, .. }) = self.segments.first().cloned() else {
             return;
         };
         self.segments.clear();
         self.body.clear();
         for (before, start, len) in pieces {
             self.push_bytes(before);
-            self.segments.push(Segment::File {
+            self.segments.push(Segment::Shared {
                 offset: base + start,
                 len: *len,
             });
@@ -333,6 +349,16 @@ impl Default for Response {
     fn default() -> Self {
         Response::new()
     }
+}
+
+/// Serializes a field line, `name: value\r\n`, from valid parts.
+pub(crate) fn push_field(buf: &mut Vec<u8>, name: &str, value_parts: &[&[u8]]) {
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b": ");
+    for part in value_parts {
+        buf.extend_from_slice(part);
+    }
+    buf.extend_from_slice(b"\r\n");
 }
 
 /// tchar (RFC 9110 §5.6.2).

@@ -2,7 +2,7 @@
 
 use super::date::DATE_LEN;
 use super::output::Output;
-use super::response::{Content, Response, Segment};
+use super::response::{Content, Response, Segment, Shared};
 use super::status::{forbids_body, reason};
 
 /// How the response relates to its request and connection.
@@ -60,15 +60,23 @@ pub fn write_response(
         Content::Bytes(bytes) => out.bytes_mut().extend_from_slice(bytes),
         Content::Segments {
             bytes,
-            file,
+            shared,
             segments,
         } => {
             for segment in segments {
-                match segment {
-                    Segment::Bytes(range) => {
+                match (segment, shared) {
+                    (Segment::Bytes(range), _) => {
                         out.bytes_mut().extend_from_slice(&bytes[range.clone()])
                     }
-                    Segment::File { offset, len } => out.push_file(file.clone(), *offset, *len),
+                    (&Segment::Shared { offset, len }, Shared::File(file)) => {
+                        out.push_file(file.clone(), offset, len)
+                    }
+                    (&Segment::Shared { offset, len }, Shared::Memory(memory)) => {
+                        // Offsets were checked against the length when the ranges were.
+                        let start = offset as usize;
+                        out.bytes_mut()
+                            .extend_from_slice(&memory[start..start + len as usize]);
+                    }
                 }
             }
         }

@@ -2,7 +2,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,6 +79,8 @@ pub struct Connection {
     pub queued: bool,
     /// The cancel flag of the request handed to the pool, while it is out.
     job: Option<Arc<AtomicBool>>,
+    /// The worker watches the socket for room to write (only while output waits for it).
+    pub watching_writes: bool,
 }
 
 impl Drop for Connection {
@@ -108,7 +110,12 @@ impl Connection {
             body_started: None,
             queued: false,
             job: None,
+            watching_writes: false,
         }
+    }
+
+    pub fn socket(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
     }
 
     pub fn peer(&self) -> SocketAddr {

@@ -43,6 +43,10 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 const MIN_BODY_RATE: u64 = 1024;
 /// Events handled per epoll_wait.
 const EVENTS: usize = 256;
+/// What a connection is always watched for. Room to write is watched for only while output
+/// waits for it: edge-triggered, it would otherwise wake the worker for every
+/// acknowledgement of every response.
+const INPUT_EVENTS: u32 = READABLE | READ_HANGUP | URGENT | EDGE;
 
 /// See the module docs.
 pub struct Worker {
@@ -185,8 +189,7 @@ impl Worker {
                     let _ = socket::set_nodelay(fd.as_fd());
                     let slot = self.allocate_slot();
                     let token = self.token(slot);
-                    let interest = READABLE | WRITABLE | READ_HANGUP | URGENT | EDGE;
-                    if self.epoll.add(fd.as_fd(), interest, token).is_err() {
+                    if self.epoll.add(fd.as_fd(), INPUT_EVENTS, token).is_err() {
                         self.free.push(slot);
                         self.shared.connections.fetch_sub(1, Ordering::Relaxed);
                         continue;
@@ -297,6 +300,20 @@ impl Worker {
             Ok(Outcome::Open(wait)) => wait,
             Ok(Outcome::Close) | Err(_) => return self.close(slot),
         };
+        // Watch for room to write from the first blocked write until the output is all
+        // out (a turn given back in between keeps it).
+        let watch_writes = match wait {
+            Wait::Write => true,
+            Wait::Yield => conn.watching_writes,
+            Wait::Input(_) | Wait::Linger => false,
+        };
+        if watch_writes != conn.watching_writes {
+            let events = INPUT_EVENTS | if watch_writes { WRITABLE } else { 0 };
+            if self.epoll.modify(conn.socket(), events, token).is_err() {
+                return self.close(slot);
+            }
+            conn.watching_writes = watch_writes;
+        }
         if let Some((handoff, cancelled)) = conn.take_handoff() {
             let job = Job {
                 worker: self.index,

@@ -4,6 +4,7 @@
 //! borrowed or owned descriptors from `std::os::fd`, so ownership of a descriptor is always
 //! visible in the types, and every `unsafe` block says why it holds.
 
+pub mod clock;
 pub mod epoll;
 pub mod eventfd;
 pub mod file;

@@ -79,6 +79,7 @@ class roost_mount_options(ctypes.Structure):
         ("cache_control", ctypes.c_void_p),
         ("cache_control_len", ctypes.c_size_t),
         ("listing", ctypes.c_bool),
+        ("revalidate_ms", ctypes.c_uint64),
     ]
 
 

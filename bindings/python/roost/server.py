@@ -133,10 +133,13 @@ class Server:
                                callback, None)
         self._callbacks.append(callback)
 
-    def static(self, prefix, directory, cache_control=None, listing=False):
+    def static(self, prefix, directory, cache_control=None, listing=False, revalidate=1.0):
         """Serve the files under `directory` at URL `prefix` ("/" for the whole site).
         `cache_control` (e.g. "max-age=3600") is sent with every file; `listing` lists
-        directories that have no index.html instead of answering 404."""
+        directories that have no index.html instead of answering 404; a file changed on
+        disk is served changed at most `revalidate` seconds later (0: at once)."""
+        if not 0 <= revalidate < 2**64 / 1000:
+            raise ValueError("revalidate must be a number of seconds, 0 or more")
         opts = _lib.roost_mount_options()
         lib.roost_mount_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
         value = None
@@ -144,6 +147,7 @@ class Server:
             value = ctypes.create_string_buffer(cache_control.encode("latin-1"), len(cache_control))
             opts.cache_control, opts.cache_control_len = ctypes.addressof(value), len(cache_control)
         opts.listing = bool(listing)
+        opts.revalidate_ms = round(revalidate * 1000)
         prefix_b, dir_b = prefix.encode(), os.fsencode(directory)
         lib.roost_server_static_with(self._live(), prefix_b, len(prefix_b), dir_b, len(dir_b),
                                      ctypes.byref(opts))

@@ -280,6 +280,18 @@ class RoutesTest(ServerCase):
             self.assertIn(b'<a href="a.txt">a.txt</a>', body)
         with self.assertRaises(roost.Error):
             roost.Server(port=0).static("/", ".", cache_control="bad\nvalue")
+        with self.assertRaises(ValueError):
+            roost.Server(port=0).static("/", ".", revalidate=-1)
+
+    def test_static_revalidate_zero_serves_changes_at_once(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "a.txt")
+            self.srv.static("/", folder, revalidate=0)
+            port = self.start()
+            for text in ("first", "second", "third"):
+                with open(path, "w") as f:
+                    f.write(text)
+                self.assertEqual(request(port, "GET", "/a.txt")[2], text.encode())
 
     def test_request_used_after_the_handler_returned(self):
         kept = []
