@@ -405,12 +405,12 @@ def print_targets(rps, cpu, idle):
     big = "1 MiB file, c16"
     target("1 MiB file: roost/lighttpd >= 1.0", ratio(m(rps, big, "roost"), m(rps, big, "lighttpd")), 1)
     if "roost" in idle:
-        target("RSS per idle connection <= 0.5 KiB (KiB)", idle["roost"][0], 0.5, higher=False)
+        target("RSS per idle connection, KiB <= 0.5", idle["roost"][0], 0.5, higher=False)
     peers = [v for v in (m(cpu, plain, p) for p in ("nginx", "lighttpd", "h2o")) if v]
     target("CPU per request at 13 B c64: roost / the lowest peer's < 1",
            ratio(m(cpu, plain, "roost"), min(peers, default=None)), 0.9999, higher=False)
     if lines:
-        print("\ntargets (issue 6)")
+        print("\ntargets")
         print("\n".join(lines))
 
 

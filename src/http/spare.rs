@@ -8,7 +8,7 @@ use std::cell::RefCell;
 /// Buffers kept per thread: enough for every connection a busy worker answers at once.
 const KEEP: usize = 256;
 /// Larger buffers (a big request body, a long pipelined batch) go back to the allocator.
-const MAX_CAPACITY: usize = 64 * 1024;
+const MAX_CAPACITY: usize = 16 * 1024;
 
 thread_local! {
     static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
