@@ -366,6 +366,29 @@ fn without_revalidation_interval_every_request_looks_again() {
 }
 
 #[test]
+fn a_handler_that_sets_content_type_keeps_it_when_serving_a_file() {
+    struct Typed(roost::StaticFiles);
+    impl roost::Handler for Typed {
+        fn handle(&self, req: &roost::Request<'_>, res: &mut roost::Response) {
+            res.add_header("Content-Type", b"text/x-custom").unwrap();
+            self.0.serve(req, res);
+        }
+    }
+    let dir = docroot();
+    let server = start(
+        test_config(),
+        Typed(roost::StaticFiles::new(dir.path()).unwrap()),
+    );
+    // The first answer finds the file, the second comes from what was found.
+    for _ in 0..2 {
+        let reply = get(server.local_addr(), "/hello.txt");
+        assert_eq!(reply.count("content-type"), 1);
+        assert_eq!(reply.header("content-type"), Some("text/x-custom"));
+        assert_eq!(reply.body, b"Hello world!\n");
+    }
+}
+
+#[test]
 fn a_missing_root_is_an_error() {
     let err = roost::StaticFiles::new("/definitely/not/here").unwrap_err();
     assert!(err.to_string().contains("/definitely/not/here"), "{err}");

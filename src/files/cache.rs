@@ -72,6 +72,8 @@ pub struct Form {
     pub validators: Validators,
     /// The field lines every response with this form carries, serialized.
     pub fields: Vec<u8>,
+    /// Where the Content-Type line sits in `fields` (left out when a handler set its own).
+    pub content_type: std::ops::Range<usize>,
     /// The whole content, for a small file.
     pub content: Option<Arc<[u8]>>,
 }
@@ -250,6 +252,7 @@ mod tests {
                     last_modified: 0,
                 },
                 fields: Vec::new(),
+                content_type: 0..0,
                 content: Some(vec![0u8; size].into()),
             }],
         })

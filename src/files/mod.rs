@@ -15,7 +15,7 @@ use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::http::encoding;
 use crate::http::response::{push_field, Shared};
@@ -206,11 +206,22 @@ impl StaticFiles {
             if let Some(coding) = coding {
                 push_field(&mut fields, "Content-Encoding", &[coding.as_bytes()]);
             }
-            push_file_fields(&mut fields, Some(name), &validators);
+            let type_start = fields.len();
+            push_field(&mut fields, "Content-Type", &mime::content_type(name));
+            let content_type = type_start..fields.len();
+            push_file_fields(&mut fields, None, &validators);
             if let Some(value) = &self.cache_control {
                 push_field(&mut fields, "Cache-Control", &[value]);
             }
-            let content = if meta.len() <= cache::MAX_CONTENT {
+            // A file written within the last second may be in the middle of a rewrite
+            // whose new time fstat already shows: keep its bytes only once it has settled
+            // (until then it is sent from the file, checked on every request).
+            let settled = meta
+                .modified()
+                .ok()
+                .and_then(|m| SystemTime::now().duration_since(m).ok())
+                .is_some_and(|age| age >= Duration::from_secs(1));
+            let content = if settled && meta.len() <= cache::MAX_CONTENT {
                 read_whole(&mut file, meta.len())
             } else {
                 None
@@ -222,6 +233,7 @@ impl StaticFiles {
                 identity: Identity::of(&meta),
                 validators,
                 fields,
+                content_type,
                 content,
             });
         }
@@ -263,7 +275,13 @@ impl StaticFiles {
                 },
             },
         };
-        res.push_fields(&form.fields);
+        // A handler that set its own Content-Type before serving the file keeps it.
+        let fields = &form.fields;
+        res.push_fields(&fields[..form.content_type.start]);
+        if !res.has_header("content-type") {
+            res.push_fields(&fields[form.content_type.clone()]);
+        }
+        res.push_fields(&fields[form.content_type.end..]);
         res.set_shared(shared, 0, form.identity.size());
         res.set_validators(form.validators.clone());
         true

@@ -3,16 +3,16 @@
 use std::time::Duration;
 
 /// Time since an arbitrary fixed point, as of the kernel's last tick
-/// (CLOCK_MONOTONIC_COARSE): a few milliseconds behind at worst, and read without the
-/// timestamp-counter work that `Instant::now` does, so it costs a handful of loads.
+/// (CLOCK_MONOTONIC_COARSE): it moves once per tick (1 to 10 ms), so intervals shorter than
+/// that are not honoured, and it is read without the timestamp-counter work that
+/// `Instant::now` does, so it costs a handful of loads.
 pub fn coarse_now() -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: `ts` is a valid timespec the call writes; CLOCK_MONOTONIC_COARSE exists on
-    // every Linux since 2.6.32, and on failure `ts` stays zero (the checks then only look
-    // again sooner).
+    // SAFETY: `ts` is a valid timespec the call writes. The call cannot fail: the clock
+    // exists on every Linux since 2.6.32 and the pointer is valid.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
