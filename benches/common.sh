@@ -75,3 +75,15 @@ start_roost() {
   ROOST_PORT=${line##*:}
   ROOST_PORT=${ROOST_PORT%/}
 }
+
+# hello_site: builds roost (release) and makes $work, a folder holding hello.txt
+# ("Hello world!\n"); on exit the roost in ROOST_PID is killed and $work removed. Raises the
+# descriptor limit to the hard limit, for scripts that open thousands of connections.
+hello_site() {
+  cargo build --release -q
+  work=$(mktemp -d)
+  ROOST_PID=
+  trap '[ -n "${ROOST_PID:-}" ] && kill "$ROOST_PID" 2>/dev/null; rm -rf "$work"' EXIT
+  printf 'Hello world!\n' > "$work/hello.txt"
+  ulimit -n "$(ulimit -Hn)"
+}

@@ -124,8 +124,18 @@ fn main() {
 
     let dir = std::env::temp_dir().join(format!("roost-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("hello.txt"), b"Hello world!\n").unwrap();
-    std::fs::write(dir.join("4k.bin"), vec![b'x'; 4096]).unwrap();
+    // Files as a site has them: written a while ago, so the file server holds small ones
+    // in memory (it waits a second after a change, in case a rewrite is under way).
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for (name, content) in [
+        ("hello.txt", b"Hello world!\n".to_vec()),
+        ("4k.bin", vec![b'x'; 4096]),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(an_hour_ago).unwrap();
+    }
     let files = StaticFiles::new(&dir).unwrap();
     session_case(
         "static 13 B file, pipelined x16",

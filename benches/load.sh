@@ -7,24 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/common.sh
-cargo build --release -q
-work=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-printf 'Hello world!\n' > "$work/hello.txt"
-ulimit -n "$(ulimit -Hn)"
+hello_site
 
 serve() {
   start_roost "$work" "$@"
-  pid=$ROOST_PID
   port=$ROOST_PORT
 }
 
 echo "== 10,000 connections, default settings"
 serve
 python3 benches/many_connections.py "$port" 10000 --expect 10000
-kill "$pid"; wait "$pid" 2>/dev/null || true
+kill "$ROOST_PID"; wait "$ROOST_PID" 2>/dev/null || true
 
 echo "== --max-connections 100, 150 connections"
 serve --max-connections 100

@@ -12,15 +12,8 @@ cd "$(dirname "$0")/.."
 duration=${1:-60}
 command -v slowhttptest >/dev/null ||
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slowhttptest >/dev/null; }
-cargo build --release -q
-work=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-printf 'Hello world!\n' > "$work/hello.txt"
-ulimit -n "$(ulimit -Hn)"
+hello_site
 start_roost "$work"
-pid=$ROOST_PID
 port=$ROOST_PORT
 url="http://127.0.0.1:$port/hello.txt"
 

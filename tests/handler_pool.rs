@@ -7,7 +7,7 @@ mod common;
 use std::sync::{Arc, Condvar, Mutex};
 
 use common::*;
-use roost::{Config, Matched, Request, Response, Router, StaticFiles};
+use roost::{Config, Matched, Request, Response, Router, Server, StaticFiles};
 
 /// A gate a handler blocks on until the test opens it; it also records that a handler
 /// is waiting.
@@ -103,6 +103,18 @@ fn blocked_request(addr: std::net::SocketAddr) -> std::thread::JoinHandle<Reply>
     std::thread::spawn(move || get(addr, "/block"))
 }
 
+/// A server with one handler thread and room for one waiting request, both taken: the first
+/// request blocks on `gate` in the thread, the second waits in the queue.
+fn full_queue(gate: &Arc<Gate>, site: &TempDir) -> (Server, [std::thread::JoinHandle<Reply>; 2]) {
+    let server = start(pooled(1, 1), router(gate, site));
+    let addr = server.local_addr();
+    let first = blocked_request(addr);
+    gate.wait_for_waiters(1);
+    let second = blocked_request(addr);
+    wait_until("the second request queued", || server.connections() == 2);
+    (server, [first, second])
+}
+
 #[test]
 fn a_blocked_handler_does_not_stall_other_connections() {
     let site = docroot();
@@ -144,14 +156,8 @@ fn pipelined_responses_stay_in_order_through_the_pool() {
 fn a_full_queue_answers_503_and_a_panic_500() {
     let site = docroot();
     let gate = Arc::new(Gate::default());
-    // One handler thread and room for one waiting request.
-    let server = start(pooled(1, 1), router(&gate, &site));
+    let (server, [first, second]) = full_queue(&gate, &site);
     let addr = server.local_addr();
-    let first = blocked_request(addr);
-    gate.wait_for_waiters(1);
-    let second = blocked_request(addr);
-    wait_until("the second request queued", || server.connections() == 2);
-    // The queue is full now (the second waits for the only thread).
     let mut third = Client::connect(addr);
     let mut attempts = 0;
     let busy = loop {
@@ -222,12 +228,8 @@ fn pipelining_against_a_full_queue_gets_503s_in_order() {
     // worker's stack and aborted the process.
     let site = docroot();
     let gate = Arc::new(Gate::default());
-    let server = start(pooled(1, 1), router(&gate, &site));
+    let (server, [first, second]) = full_queue(&gate, &site);
     let addr = server.local_addr();
-    let first = blocked_request(addr);
-    gate.wait_for_waiters(1);
-    let second = blocked_request(addr);
-    wait_until("the queue filled", || server.connections() == 2);
     let mut client = Client::connect(addr);
     let count = 5000;
     let writer = {

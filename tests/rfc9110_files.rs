@@ -85,6 +85,13 @@ impl Site {
         self.send("GET", path, headers)
     }
 
+    /// GETs `path` with each set of fields and checks the status that comes back.
+    fn expect_statuses(&self, path: &str, cases: &[(Vec<(&str, String)>, u16)]) {
+        for (headers, status) in cases {
+            assert_eq!(self.get(path, headers).status, *status, "{headers:?}");
+        }
+    }
+
     fn etag(&self, path: &str) -> String {
         self.get(path, &[]).header("etag").unwrap().to_string()
     }
@@ -278,13 +285,7 @@ fn rfc9110_13_1_4_if_unmodified_since() {
             200,
         ),
     ];
-    for (headers, status) in cases {
-        assert_eq!(
-            site.get("/alpha.txt", &headers).status,
-            status,
-            "{headers:?}"
-        );
-    }
+    site.expect_statuses("/alpha.txt", &cases);
 }
 
 #[test]
@@ -341,13 +342,7 @@ fn rfc9110_13_2_2_precedence() {
             304,
         ),
     ];
-    for (headers, status) in cases {
-        assert_eq!(
-            site.get("/alpha.txt", &headers).status,
-            status,
-            "{headers:?}"
-        );
-    }
+    site.expect_statuses("/alpha.txt", &cases);
 }
 
 #[test]

@@ -142,7 +142,7 @@ impl StaticFiles {
             index.extend_from_slice(b"index.html");
             match self.open(&index) {
                 Ok((index_file, index_meta)) if index_meta.is_file() => {
-                    self.send(relative, true, index_file, &index_meta, &index, req, res)
+                    self.send(resolved, index_file, &index_meta, &index, req, res)
                 }
                 Ok(_) | Err(404) if self.listing => {
                     listing::respond_listing(file, mount, relative, res)
@@ -151,20 +151,18 @@ impl StaticFiles {
                 Err(status) => res.set_error(status),
             }
         } else if meta.is_file() && !directory {
-            self.send(relative, false, file, &meta, name, req, res);
+            self.send(resolved, file, &meta, name, req, res);
         } else {
             // A FIFO, socket or device, or a file asked for as a directory.
             res.set_error(404);
         }
     }
 
-    /// Sends the regular file `name`, found for the request path `relative` (asked for as
-    /// a directory or not), and keeps what was found for the next requests.
-    #[allow(clippy::too_many_arguments)]
+    /// Sends the regular file `name`, found for the request path `resolved`, and keeps what
+    /// was found for the next requests.
     fn send(
         &self,
-        relative: &[u8],
-        directory: bool,
+        resolved: &Resolved,
         file: File,
         meta: &Metadata,
         name: &[u8],
@@ -173,6 +171,7 @@ impl StaticFiles {
     ) {
         let (found, files) = self.find_forms(file, meta, name);
         let found = Rc::new(found);
+        let (directory, relative) = (resolved.trailing_slash, &resolved.relative[..]);
         cache::put(self.id, directory, relative, self.revalidate, found.clone());
         if !self.send_found(&found, files, req, res) {
             res.set_error(500);

@@ -16,13 +16,8 @@ use crate::http::Response;
 /// these once the handler returns.
 pub fn send_file(file: File, meta: &Metadata, name: &[u8], res: &mut Response) {
     let validators = validators(meta);
-    let mut fields = Vec::new();
-    push_file_fields(
-        &mut fields,
-        (!res.has_header("content-type")).then_some(name),
-        &validators,
-    );
-    res.push_fields(&fields);
+    let name = (!res.has_header("content-type")).then_some(name);
+    push_file_fields(res.fields_mut(), name, &validators);
     res.set_file(file, 0, meta.len());
     res.set_validators(validators);
 }

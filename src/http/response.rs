@@ -166,6 +166,12 @@ impl Response {
         self.headers.extend_from_slice(lines);
     }
 
+    /// The serialized field lines, for library code that appends to them with
+    /// [`push_field`].
+    pub(crate) fn fields_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.headers
+    }
+
     /// The value of the first field named `name` (case-insensitive) that was added.
     pub fn header_value(&self, name: &str) -> Option<&[u8]> {
         self.header_lines()
