@@ -7,7 +7,9 @@ runs this; see the README's "Benchmarks" section.
 WORK holds the built peer programs (hello_route, trivial_server, mhd_hello). With two or
 more CPUs, wrk is pinned to CPU 0 and every server to CPU 1, so that client and server never
 compete for a core. Each scenario runs every server once per round, in an order that
-rotates from round to round; the table gives medians, and ratios roost/peer.
+rotates from round to round; the table gives medians, and roost/peer as the median of the
+ratios within each round (the machine's speed drifts, and two runs of one round are close in
+time).
 
 Fair configurations, each server with two threads or processes where it has the choice:
   roost     the `roost` command, --threads 2; C routes: benches/hello_route.c, 2 threads
@@ -343,11 +345,25 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def column(row, col):
+    """A scenario's per-round values for column `col`; the roost column of a route scenario
+    is the C route server."""
+    return row.get("roost-c" if col == "roost" and "roost-c" in row else col, [])
+
+
 def cell(table, label, col):
-    """The median for column `col` of a scenario; the roost column of a route scenario is
-    the C route server."""
-    row = table[label]
-    return median(row.get("roost-c" if col == "roost" and "roost-c" in row else col, []))
+    """The median for column `col` of a scenario."""
+    return median(column(table[label], col))
+
+
+def paired(table, label, peer):
+    """roost/peer: the median over rounds of the ratio within each round. The machine's speed
+    drifts (every server measured 20-25% slower for half a minute at a time, client and
+    server alike), and a ratio of two medians mixes runs taken up to minutes apart; the two
+    runs of one round are seconds apart."""
+    row = table.get(label, {})
+    mine, theirs = column(row, "roost"), column(row, peer)
+    return median([a / b for a, b in zip(mine, theirs) if a and b])
 
 
 def print_tables(rps, cpu, idle, args):
@@ -364,11 +380,12 @@ def print_tables(rps, cpu, idle, args):
 def print_rates(rps, cpu, args):
     cols = ["roost"] + PEERS
     print(f"\nrequests/s, median of {args.rounds} runs of {args.duration} s "
-          f"(wrk -t1 pinned to CPU 0, servers to CPU 1)")
+          f"(wrk -t1 pinned to CPU 0, servers to CPU 1);\n"
+          f"roost/peer is the median of the ratios within each round")
     print(f"{'scenario':32}" + "".join(f"{c:>10}" for c in cols) + "   roost/peer")
     for label in rps:
         values = {c: cell(rps, label, c) for c in cols}
-        ratios = " ".join(f"{c} {values['roost'] / values[c]:.2f}" for c in PEERS if values[c])
+        ratios = " ".join(f"{c} {paired(rps, label, c):.2f}" for c in PEERS if values[c])
         print(f"{label:32}" + "".join(f"{v:>10,.0f}" if v else f"{'-':>10}" for v in values.values())
               + "   " + ratios)
     print("\nserver CPU time per request, µs (median; from /proc/PID/stat)")
@@ -379,9 +396,6 @@ def print_rates(rps, cpu, args):
 
 
 def print_targets(rps, cpu, idle):
-    def m(table, label, name):
-        return median(table.get(label, {}).get(name, []))
-
     lines = []
 
     def target(text, value, goal, higher=True):
@@ -389,26 +403,22 @@ def print_targets(rps, cpu, idle):
             ok = value >= goal if higher else value <= goal
             lines.append(f"  {'met   ' if ok else 'MISSED'} {text} ({value:.2f})")
 
-    def ratio(a, b):
-        return a / b if a and b else None
+    def against(table, label, peers, pick):
+        ratios = [r for r in (paired(table, label, p) for p in peers) if r is not None]
+        return pick(ratios) if ratios else None
 
     plain, pipe = "13 B file, c64", "13 B file, c64, pipelined x16"
-    target("13 B file c64: roost/trivial >= 0.97",
-           ratio(m(rps, plain, "roost"), m(rps, plain, "trivial")), 0.97)
-    best = max([v for v in (m(rps, pipe, p) for p in ("nginx", "lighttpd", "h2o")) if v],
-               default=None)
+    static_peers = ("nginx", "lighttpd", "h2o")
+    target("13 B file c64: roost/trivial >= 0.97", paired(rps, plain, "trivial"), 0.97)
     target("13 B file pipelined x16: roost / best of nginx, lighttpd, h2o >= 3",
-           ratio(m(rps, pipe, "roost"), best), 3)
-    route = "route 13 B, c64, pipelined x16"
+           against(rps, pipe, static_peers, min), 3)
     target("C route pipelined x16: roost / nginx return 200 >= 5",
-           ratio(m(rps, route, "roost-c"), m(rps, route, "nginx")), 5)
-    big = "1 MiB file, c16"
-    target("1 MiB file: roost/lighttpd >= 1.0", ratio(m(rps, big, "roost"), m(rps, big, "lighttpd")), 1)
+           paired(rps, "route 13 B, c64, pipelined x16", "nginx"), 5)
+    target("1 MiB file: roost/lighttpd >= 1.0", paired(rps, "1 MiB file, c16", "lighttpd"), 1)
     if "roost" in idle:
         target("RSS per idle connection, KiB <= 0.5", idle["roost"][0], 0.5, higher=False)
-    peers = [v for v in (m(cpu, plain, p) for p in ("nginx", "lighttpd", "h2o")) if v]
     target("CPU per request at 13 B c64: roost / the lowest peer's < 1",
-           ratio(m(cpu, plain, "roost"), min(peers, default=None)), 0.9999, higher=False)
+           against(cpu, plain, static_peers, max), 0.9999, higher=False)
     if lines:
         print("\ntargets")
         print("\n".join(lines))
@@ -417,8 +427,8 @@ def print_targets(rps, cpu, idle):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("work")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=6)
     parser.add_argument("--only", help="run only the scenarios whose label contains this "
                         "('idle' runs only the idle-memory check)")
     parser.add_argument("--servers", help="comma-separated subset of servers")
