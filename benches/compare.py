@@ -427,8 +427,8 @@ def print_targets(rps, cpu, idle):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("work")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--duration", type=int, default=4)
     parser.add_argument("--only", help="run only the scenarios whose label contains this "
                         "('idle' runs only the idle-memory check)")
     parser.add_argument("--servers", help="comma-separated subset of servers")

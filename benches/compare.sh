@@ -6,7 +6,7 @@
 #
 #   benches/compare.sh [--rounds N] [--duration S] [--only TEXT] [--servers A,B] [--idle N]
 #
-# Defaults: 5 rounds of 6 s per scenario and server (about 20 minutes in all), 10,000
+# Defaults: 7 rounds of 4 s per scenario and server (about 20 minutes in all), 10,000
 # idle connections.
 set -euo pipefail
 cd "$(dirname "$0")/.."
