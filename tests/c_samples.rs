@@ -34,10 +34,20 @@ fn samples() -> &'static Path {
     })
 }
 
+/// A command that runs `program` (a C sample, or valgrind running one) against this run's
+/// library. The samples' RUNPATH names it, but cargo's LD_LIBRARY_PATH, which takes
+/// precedence over a RUNPATH, lists target/<profile> too, whose copy of the library only
+/// `cargo build` refreshes: without this, a change to the library could go untested.
+fn c_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    command.env("LD_LIBRARY_PATH", library_dir());
+    command
+}
+
 #[test]
 fn hello_serves_a_folder_and_a_route() {
     let dir = docroot();
-    let mut child = Command::new(samples().join("hello"))
+    let mut child = c_command(samples().join("hello"))
         .args([dir.path().to_str().unwrap(), "0"])
         .stdout(Stdio::piped())
         .spawn()
@@ -81,7 +91,7 @@ fn run_c_test(name: &str) {
         .output()
         .is_ok_and(|o| o.status.success());
     let output = if valgrind {
-        Command::new("valgrind")
+        c_command("valgrind")
             .args([
                 "--quiet",
                 "--error-exitcode=99",
@@ -92,7 +102,7 @@ fn run_c_test(name: &str) {
             .arg(&program)
             .output()
     } else {
-        Command::new(&program).output()
+        c_command(&program).output()
     }
     .expect("the C test runs");
     assert!(
