@@ -187,7 +187,7 @@ fn revalidate_zero_serves_changes_at_once() {
     ]);
     for round in 0..3 {
         let text = format!("round {round}\n");
-        dir.write("hello.txt", text.as_bytes());
+        dir.write_settled("hello.txt", text.as_bytes());
         assert_eq!(get(running.addr, "/hello.txt").body, text.as_bytes());
     }
     signal(&running.child, "TERM");

@@ -32,7 +32,7 @@ impl Site {
     }
 
     /// A site whose mount looks files up again after `interval` (zero: every request).
-    fn revalidating(interval: std::time::Duration) -> Site {
+    fn revalidating(interval: Duration) -> Site {
         let dir = TempDir::new("rfc9110");
         dir.write("alpha.txt", ALPHABET);
         dir.write("app.js", b"console.log('identity')\n");
@@ -43,7 +43,7 @@ impl Site {
         dir.write("list/sub/x", b"x");
         dir.write("list/.hidden", b"h");
         dir.write("list/c:d", b"c");
-        set_mtime(&dir, "alpha.txt", OLD);
+        dir.set_mtime("alpha.txt", OLD);
         let mut router = Router::new();
         let files = StaticFiles::new(dir.path())
             .unwrap()
@@ -97,15 +97,6 @@ impl Site {
     }
 }
 
-fn set_mtime(dir: &TempDir, name: &str, secs: u64) {
-    let file = std::fs::File::options()
-        .write(true)
-        .open(dir.path().join(name))
-        .unwrap();
-    file.set_modified(UNIX_EPOCH + Duration::from_secs(secs))
-        .unwrap();
-}
-
 fn h(name: &'static str, value: impl Into<String>) -> (&'static str, String) {
     (name, value.into())
 }
@@ -143,7 +134,7 @@ fn rfc9110_8_8_2_1_a_future_modification_time_is_not_sent() {
         .unwrap()
         .as_secs();
     site.dir.write("future.txt", b"f");
-    set_mtime(&site.dir, "future.txt", now + 86_400);
+    site.dir.set_mtime("future.txt", now + 86_400);
     let reply = site.get("/future.txt", &[]);
     let sent =
         roost::http::date::parse_http_date(reply.header("last-modified").unwrap().as_bytes());
@@ -153,10 +144,10 @@ fn rfc9110_8_8_2_1_a_future_modification_time_is_not_sent() {
 
 #[test]
 fn rfc9110_8_8_3_validators_change_when_the_file_changes() {
-    let site = Site::revalidating(std::time::Duration::ZERO);
+    let site = Site::revalidating(Duration::ZERO);
     let before = site.etag("/alpha.txt");
     site.dir.write("alpha.txt", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ");
-    set_mtime(&site.dir, "alpha.txt", OLD + 1);
+    site.dir.set_mtime("alpha.txt", OLD + 1);
     let after = site.get("/alpha.txt", &[]);
     assert_ne!(after.header("etag"), Some(before.as_str()));
     assert_eq!(after.header("last-modified"), Some(date(OLD + 1).as_str()));

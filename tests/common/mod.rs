@@ -37,6 +37,27 @@ impl TempDir {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, contents).unwrap();
     }
+
+    /// Sets the modification time of `relative` to `secs` after the epoch.
+    pub fn set_mtime(&self, relative: &str, secs: u64) {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(self.0.join(relative))
+            .unwrap();
+        file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+            .unwrap();
+    }
+
+    /// Writes `relative` dated a day back, as a file that has settled: the file server
+    /// keeps the content of such a small file in memory for its revalidation interval.
+    pub fn write_settled(&self, relative: &str, contents: &[u8]) {
+        self.write(relative, contents);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        self.set_mtime(relative, now - 86_400);
+    }
 }
 
 impl Drop for TempDir {

@@ -10,6 +10,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 import roost
@@ -288,9 +289,13 @@ class RoutesTest(ServerCase):
             path = os.path.join(folder, "a.txt")
             self.srv.static("/", folder, revalidate=0)
             port = self.start()
-            for text in ("first", "second", "third"):
+            # Settled files of one size: with an interval, the content held in memory
+            # would be sent again.
+            settled = time.time() - 86400
+            for text in ("first", "secnd", "third"):
                 with open(path, "w") as f:
                     f.write(text)
+                os.utime(path, (settled, settled))
                 self.assertEqual(request(port, "GET", "/a.txt")[2], text.encode())
 
     def test_request_used_after_the_handler_returned(self):
