@@ -11,10 +11,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use roost::http::inbuf::InBuf;
-use roost::http::output::{Chunk, Output};
-use roost::http::parse::{header_slots, parse_head, HeadResult};
-use roost::http::session::{Env, Next, Session};
+use roost::h1::inbuf::InBuf;
+use roost::h1::output::{Chunk, Output};
+use roost::h1::parse::{header_slots, parse_head, HeadResult};
+use roost::h1::{Env, Next, Session};
 use roost::{Handler, Limits, Matched, Request, Response, Router, StaticFiles};
 
 const BATCH: usize = 16;
@@ -50,24 +50,27 @@ fn session_case(name: &str, handler: &dyn Handler, raw: &[u8], expect: &[u8]) {
     let limits = Limits::default();
     let date = *b"Thu, 01 Jan 1970 00:00:00 GMT";
     let mut response = Response::new();
-    let mut session = Session::new();
+    let mut session = Session::new(SocketAddr::from(([127, 0, 0, 1], 40000)), None);
     let mut input = InBuf::new();
     let mut output = Output::new();
     let batch: Vec<u8> = raw.repeat(BATCH);
     let mut checked = false;
+    let env = Env {
+        limits: &limits,
+        date: &date,
+        stopping: false,
+    };
     measure(name, BATCH, || {
         input.prepare_read(batch.len()).extend_from_slice(&batch);
-        let mut env = Env {
+        let next = session.serve(
+            &mut input,
+            &mut output,
+            &env,
             handler,
-            limits: &limits,
-            date: &date,
-            now: 0,
-            peer: SocketAddr::from(([127, 0, 0, 1], 40000)),
-            response: &mut response,
-            stopping: false,
-            defer: false,
-        };
-        let next = session.process(&mut input, &mut output, &mut env);
+            &mut response,
+            0,
+            &mut |_, _, _| false,
+        );
         assert!(matches!(next, Next::Read { .. }), "{name}: {next:?}");
         let mut sent = 0;
         while let Some(chunk) = output.front() {
@@ -109,7 +112,7 @@ fn main() {
         .route(
             "GET",
             "/hello",
-            Arc::new(|_: &Request<'_>, _: &Matched<'_>, res: &mut Response| {
+            Arc::new(|_: &Request, _: &Matched<'_>, res: &mut Response| {
                 let _ = res.add_header("Content-Type", b"text/plain");
                 res.set_body(b"Hello world!\n");
             }),

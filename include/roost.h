@@ -134,6 +134,11 @@ typedef struct roost_response roost_response;
 /**
  * An HTTP server: its options, its routes and mounts, and, once started, its threads.
  * Create it with `roost_server_new`, free it with `roost_server_free`.
+ *
+ * A running server belongs to the process that started it. A child forked after
+ * `roost_server_start` may free its copy of the handle (which releases only the child's
+ * memory and descriptors: the parent's server goes on serving); any other call on it
+ * there returns `ROOST_ERR_STATE`.
  */
 typedef struct roost_server roost_server;
 
@@ -252,6 +257,13 @@ typedef struct roost_options {
      * Requests that may wait for a handler thread; past it, 503. Default 1024.
      */
     uint32_t handler_queue;
+    /**
+     * Bytes of request content held in memory at once across all connections (each body
+     * is bounded by `max_body_bytes` too). Past it, reading bodies pauses until memory
+     * comes back; a body kept waiting longer than `body_timeout_ms` gets 503. At least 1.
+     * Default 256 MiB. Added in the third layout: an older `size` gets the default.
+     */
+    uint64_t max_buffered_body_bytes;
 } roost_options;
 
 /**
@@ -362,7 +374,9 @@ struct roost_str roost_request_method(const struct roost_request *req);
 
 /**
  * The path, percent-decoded and normalized (dot segments resolved, repeated slashes
- * merged): "/hello/bob" for "/hello/./b%6Fb". `{NULL, 0}` if `req` is NULL.
+ * merged): "/hello/bob" for "/hello/./b%6Fb". It never holds a `.` or `..` segment, nor
+ * does any parameter: a request whose encoded slashes would make one (`..%2F..`) is
+ * answered 400 before any handler runs. `{NULL, 0}` if `req` is NULL.
  *
  * # Safety
  * `req` must be NULL or the handle passed to the running handler.
@@ -399,6 +413,39 @@ enum roost_result roost_request_query_param(const struct roost_request *req,
                                             const char *name,
                                             size_t name_len,
                                             struct roost_str *out);
+
+/**
+ * How many pairs the query has (`a=1&a=2&b` has three), for `roost_request_query_at`.
+ *
+ * # Safety
+ * `req` must be NULL or the handle passed to the running handler.
+ */
+size_t roost_request_query_count(const struct roost_request *req);
+
+/**
+ * The query pair at `index` (0-based, in the order of the target), decoded like
+ * `roost_request_query_param`: its name in `*name`, its value in `*value` (either may be
+ * NULL). Repeated names come once per occurrence. `ROOST_ERR_NOT_FOUND` past the last.
+ *
+ * # Safety
+ * `req` must be NULL or the handle passed to the running handler; `name` and `value`
+ * must each be NULL or writable.
+ */
+enum roost_result roost_request_query_at(const struct roost_request *req,
+                                         size_t index,
+                                         struct roost_str *name,
+                                         struct roost_str *value);
+
+/**
+ * The authority the request is for, e.g. "example.com:8080": the one in an absolute
+ * target (`GET http://example.com:8080/ HTTP/1.1`), which wins over the Host field
+ * (RFC 9112 §3.2.2), else the Host field. `{NULL, 0}` when there is neither (an HTTP/1.0
+ * request without Host).
+ *
+ * # Safety
+ * `req` must be NULL or the handle passed to the running handler.
+ */
+struct roost_str roost_request_authority(const struct roost_request *req);
 
 /**
  * The value of the first header field named `name` (case-insensitive) in `*out`.
@@ -449,6 +496,29 @@ enum roost_result roost_request_param(const struct roost_request *req,
                                       struct roost_str *out);
 
 /**
+ * How many path parameters the route's pattern has (a trailing `*` counts as one), for
+ * `roost_request_param_at`.
+ *
+ * # Safety
+ * `req` must be NULL or the handle passed to the running handler.
+ */
+size_t roost_request_param_count(const struct roost_request *req);
+
+/**
+ * The path parameter at `index` (0-based, in pattern order): its name ("*" for what a
+ * trailing wildcard matched) in `*name` and its decoded value in `*value` (either may be
+ * NULL). `ROOST_ERR_NOT_FOUND` past the last one.
+ *
+ * # Safety
+ * `req` must be NULL or the handle passed to the running handler; `name` and `value`
+ * must each be NULL or writable.
+ */
+enum roost_result roost_request_param_at(const struct roost_request *req,
+                                         size_t index,
+                                         struct roost_str *name,
+                                         struct roost_str *value);
+
+/**
  * The request content, de-chunked; length 0 when there is none. May contain NUL bytes.
  *
  * # Safety
@@ -480,7 +550,10 @@ enum roost_result roost_response_set_status(struct roost_response *res, uint16_t
  * Adds a header field. The name must be a token (letters, digits, `!#$%&'*+-.^_`|~`),
  * the value must not hold CR, LF, NUL or other control bytes (tab is fine), and the
  * fields roost writes itself (Content-Length, Transfer-Encoding, Connection, Keep-Alive,
- * Upgrade, Date, Server) are refused: `ROOST_ERR_INVALID`, nothing added.
+ * Upgrade, Date, Server) are refused: `ROOST_ERR_INVALID`, nothing added. A field that
+ * is not a list (Content-Type, Content-Location, Content-Range, Location, ETag,
+ * Last-Modified, Expires, Retry-After, Age) replaces the value added before, so a
+ * response never carries two.
  *
  * # Safety
  * `res` must be NULL or the handle passed to the running handler; `name` and `value`
@@ -506,7 +579,8 @@ enum roost_result roost_response_set_body(struct roost_response *res, const char
 /**
  * Sends the regular file at `path` as the body, the way a static mount sends files:
  * with sendfile(2), and a Content-Type from its extension unless one was added. The
- * path is the host's choice and is not confined to any mount. On error nothing changes:
+ * path is the host's choice and is not confined to any directory: to send a file a
+ * client named, use `roost_response_set_file_at`. On error nothing changes:
  * `ROOST_ERR_NOT_FOUND` if it does not exist, `ROOST_ERR_INVALID` if it is not a regular
  * file, `ROOST_ERR_IO` if it cannot be opened.
  *
@@ -517,6 +591,28 @@ enum roost_result roost_response_set_body(struct roost_response *res, const char
 enum roost_result roost_response_set_file(struct roost_response *res,
                                           const char *path,
                                           size_t path_len);
+
+/**
+ * Sends the regular file `relpath` below the directory `dir` as the body, confined the
+ * way a static mount is: `relpath` is split at `/` (empty parts skipped, so a leading `/`
+ * stays below `dir`), a part starting with `.` (a dotfile, `..`) is hidden, and the
+ * kernel refuses any path that leaves `dir`, through a symlink too (`openat2` with
+ * RESOLVE_BENEATH; where it is missing, every symlink is refused). Safe to call with a
+ * path parameter: `roost_response_set_file_at(res, "/srv/files", 10, p.ptr, p.len)`.
+ * Otherwise like `roost_response_set_file`. On error nothing changes:
+ * `ROOST_ERR_NOT_FOUND` if there is no such file below `dir` (or it is hidden, or outside),
+ * `ROOST_ERR_INVALID` if it is not a regular file, `ROOST_ERR_IO` if `dir` or the file
+ * cannot be opened.
+ *
+ * # Safety
+ * `res` must be NULL or the handle passed to the running handler; `dir` and `relpath`
+ * must point to `dir_len` and `relpath_len` readable bytes.
+ */
+enum roost_result roost_response_set_file_at(struct roost_response *res,
+                                             const char *dir,
+                                             size_t dir_len,
+                                             const char *relpath,
+                                             size_t relpath_len);
 
 /**
  * A short, static, NUL-terminated description of a result code, e.g. "invalid argument".
@@ -615,7 +711,10 @@ enum roost_result roost_server_stop(struct roost_server *srv);
  * returns `ROOST_OK`; NULL does nothing. The handle must not be used afterwards.
  *
  * From one of the server's own handlers this would wait for itself: it returns
- * `ROOST_ERR_STATE` and neither stops nor frees anything.
+ * `ROOST_ERR_STATE` and neither stops nor frees anything. In a child forked from the
+ * process running the server, it frees the child's copy without stopping anything: the
+ * child's copies of the server's descriptors are closed, and the parent's server (its
+ * listening socket, its threads) is not touched.
  *
  * # Safety
  * `srv` must be NULL or a live handle, not used again after `ROOST_OK`.

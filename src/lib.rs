@@ -13,6 +13,7 @@
 #[allow(unsafe_code)]
 pub mod ffi;
 pub mod files;
+pub mod h1;
 pub mod http;
 pub mod router;
 pub mod server;

@@ -123,3 +123,8 @@ fn test_abi_passes_under_valgrind_when_installed() {
 fn stop_under_load_finishes_the_download_refuses_new_connections_and_leaks_nothing() {
     run_c_test("test_stop");
 }
+
+#[test]
+fn test_fork_passes_under_valgrind_when_installed() {
+    run_c_test("test_fork");
+}

@@ -59,19 +59,17 @@ fn router(gate: &Arc<Gate>, site: &TempDir) -> Router {
         .route(
             "GET",
             "/block",
-            Arc::new(
-                move |_: &Request<'_>, _: &Matched<'_>, res: &mut Response| {
-                    blocked.wait();
-                    res.set_body(b"released");
-                },
-            ),
+            Arc::new(move |_: &Request, _: &Matched<'_>, res: &mut Response| {
+                blocked.wait();
+                res.set_body(b"released");
+            }),
         )
         .unwrap();
     router
         .route(
             "GET",
             "/fast/{n}",
-            Arc::new(|_: &Request<'_>, m: &Matched<'_>, res: &mut Response| {
+            Arc::new(|_: &Request, m: &Matched<'_>, res: &mut Response| {
                 res.set_body(m.param("n").unwrap());
             }),
         )
@@ -80,7 +78,7 @@ fn router(gate: &Arc<Gate>, site: &TempDir) -> Router {
         .route(
             "GET",
             "/panic",
-            Arc::new(|_: &Request<'_>, _: &Matched<'_>, _: &mut Response| panic!("on purpose")),
+            Arc::new(|_: &Request, _: &Matched<'_>, _: &mut Response| panic!("on purpose")),
         )
         .unwrap();
     let file = site.path().join("big.bin");
@@ -88,12 +86,10 @@ fn router(gate: &Arc<Gate>, site: &TempDir) -> Router {
         .route(
             "GET",
             "/file",
-            Arc::new(
-                move |_: &Request<'_>, _: &Matched<'_>, res: &mut Response| {
-                    let (f, meta) = roost::files::open_regular(&file).unwrap();
-                    roost::files::send_file(f, &meta, b"big.bin", res);
-                },
-            ),
+            Arc::new(move |_: &Request, _: &Matched<'_>, res: &mut Response| {
+                let (f, meta) = roost::files::open_regular(&file).unwrap();
+                roost::files::send_file(f, &meta, b"big.bin", res);
+            }),
         )
         .unwrap();
     router

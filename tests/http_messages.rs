@@ -55,6 +55,7 @@ fn framing_rules_table() {
         ("relative target", b"GET a HTTP/1.1\r\nHost: a\r\n\r\n", 400, true),
         ("asterisk for GET", b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, true),
         ("unknown expectation", b"GET / HTTP/1.1\r\nHost: a\r\nExpect: magic\r\n\r\n", 417, true),
+        ("empty expectation, ignored", b"GET / HTTP/1.1\r\nHost: a\r\nExpect:\r\n\r\n", 200, false),
         ("missing Host beats a bad expectation", b"GET / HTTP/1.1\r\nExpect: magic\r\n\r\n", 400, true),
         ("leading empty lines", b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 200, false),
         ("leading empty line, HTTP/2.0", b"\r\nGET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, true),
@@ -580,11 +581,14 @@ fn head_requests_get_no_body() {
 }
 
 #[test]
-fn a_panicking_handler_closes_only_its_connection() {
+fn a_panicking_handler_gets_500_and_the_server_goes_on() {
+    // The same answer on the I/O thread as on handler threads (tests/handler_pool.rs).
     let server = start(test_config(), Echo);
     let mut victim = Client::connect(server.local_addr());
     victim.send(b"GET /panic HTTP/1.1\r\nHost: a\r\n\r\n");
-    assert!(victim.closed());
+    assert_eq!(victim.response().status, 500);
+    victim.send(b"GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(victim.response().status, 200, "the connection goes on");
     assert_eq!(get(server.local_addr(), "/fine").status, 200);
 }
 
@@ -629,4 +633,54 @@ fn urgent_data_does_not_stall_a_request() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "HTTP/1.1 200 OK"
     );
+}
+
+#[test]
+fn empty_lines_before_a_request_count_against_the_head_limit() {
+    // A client sending nothing but CRLF was once buffered without bound (and re-scanned on
+    // every read) until the head timeout: 163 MiB in 9 s from one connection.
+    let mut config = test_config();
+    config.timeouts.header = std::time::Duration::from_secs(60);
+    let server = start(config, Echo);
+    let mut client = Client::connect(server.local_addr());
+    let writer = {
+        let mut stream = client.stream().try_clone().unwrap();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let lines = b"\r\n".repeat(1024);
+            for _ in 0..64 {
+                if stream.write_all(&lines).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    let reply = client.response();
+    assert_eq!(reply.status, 431);
+    assert!(client.closed());
+    writer.join().unwrap();
+    // A few empty lines are still ignored (RFC 9112 §2.2).
+    let reply = exchange(
+        server.local_addr(),
+        b"\r\n\r\n\nGET /ok HTTP/1.1\r\nHost: a\r\n\r\n",
+    );
+    assert_eq!(reply.status, 200);
+}
+
+#[test]
+fn a_second_content_type_replaces_the_first() {
+    struct Twice;
+    impl roost::Handler for Twice {
+        fn handle(&self, _req: &roost::Request, res: &mut roost::Response) {
+            res.add_header("Content-Type", b"text/plain").unwrap();
+            res.add_header("X-Kept", b"1").unwrap();
+            res.add_header("content-type", b"application/json").unwrap();
+            res.set_body(b"{}");
+        }
+    }
+    let server = start(test_config(), Twice);
+    let reply = get(server.local_addr(), "/");
+    assert_eq!(reply.count("content-type"), 1, "{}", reply.head);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.header("x-kept"), Some("1"));
 }

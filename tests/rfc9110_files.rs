@@ -57,12 +57,10 @@ impl Site {
             .route(
                 "POST",
                 "/handler-file",
-                Arc::new(
-                    move |_: &Request<'_>, _: &Matched<'_>, res: &mut Response| {
-                        let (file, meta) = roost::files::open_regular(&path).unwrap();
-                        roost::files::send_file(file, &meta, b"alpha.txt", res);
-                    },
-                ),
+                Arc::new(move |_: &Request, _: &Matched<'_>, res: &mut Response| {
+                    let (file, meta) = roost::files::open_regular(&path).unwrap();
+                    roost::files::send_file(file, &meta, b"alpha.txt", res);
+                }),
             )
             .unwrap();
         let server = start(test_config(), router);
@@ -374,7 +372,7 @@ fn a_handler_with_its_own_etag_checks_its_own_preconditions() {
         .route(
             "GET",
             "/own",
-            Arc::new(|_: &Request<'_>, _: &Matched<'_>, res: &mut Response| {
+            Arc::new(|_: &Request, _: &Matched<'_>, res: &mut Response| {
                 res.add_header("ETag", b"\"mine\"").unwrap();
                 res.set_body(b"generated");
             }),

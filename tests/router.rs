@@ -11,7 +11,7 @@ use roost::{Matched, Request, Response, Router, StaticFiles};
 /// A route handler that answers with its name and its parameters.
 fn named(name: &'static str) -> Arc<dyn roost::RouteHandler> {
     Arc::new(
-        move |req: &Request<'_>, route: &Matched<'_>, res: &mut Response| {
+        move |req: &Request, route: &Matched<'_>, res: &mut Response| {
             let mut body = format!("{name} {}", String::from_utf8_lossy(&route.path()));
             for (key, value) in route.params() {
                 body.push_str(&format!(" {key}={}", String::from_utf8_lossy(value)));
@@ -163,7 +163,8 @@ fn routes_come_before_mounts_and_the_longest_mount_wins() {
     assert_eq!(redirect.header("location"), Some("/assets/"));
     assert_eq!(get(addr, "/assets/sub/").body, b"assets sub\n");
     assert_eq!(get(addr, "/assets/.hidden").status, 404);
-    assert_eq!(get(addr, "/assets/..%2f..%2fetc/passwd").status, 404);
+    assert_eq!(get(addr, "/assets/..%2f..%2fetc/passwd").status, 400);
+    assert_eq!(get(addr, "/assets/a%2fb").status, 404);
     assert_eq!(get(addr, "/../etc/passwd").status, 400);
     let reply = exchange(
         addr,
@@ -223,4 +224,80 @@ fn expect_continue_is_granted_only_to_routes() {
         b"PUT /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
     );
     assert_eq!(client.response().status, 405);
+}
+
+#[test]
+fn an_encoded_slash_never_brings_back_a_dot_segment() {
+    // `..%2F..%2Fetc` once reached handlers as `../../etc`: a host joining a parameter to a
+    // directory served files outside it. Decoded paths and parameters never hold `.` or
+    // `..` segments, nor an empty one (`%2F%2F`, a leading `%2F`).
+    let server = start(test_config(), router_with_routes());
+    let addr = server.local_addr();
+    for path in [
+        "/p/..%2F..%2Fetc",
+        "/users/..%2F..%2Fetc",
+        "/users/7/files/a/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/users/.%2Fx",
+        "/users/x%2F..",
+        "/users/%2Fetc%2Fpasswd",
+        "/users/a%2F%2Fb",
+        "/users/a%2F",
+    ] {
+        let reply = get(addr, path);
+        assert_eq!(reply.status, 400, "{path}: {}", reply.text());
+    }
+    // An encoded slash between ordinary names is still part of its parameter.
+    assert_eq!(get(addr, "/users/a%2Fb").text(), "user /users/a/b id=a/b");
+}
+
+#[test]
+fn allow_names_each_method_once() {
+    let site = docroot();
+    let mut router = Router::new();
+    router.route("GET", "/hello", named("hello")).unwrap();
+    router.route("GET", "/other", named("other")).unwrap();
+    router
+        .mount("/", StaticFiles::new(site.path()).unwrap())
+        .unwrap();
+    let server = start(test_config(), router);
+    let addr = server.local_addr();
+    let reply = exchange(addr, b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(
+        (reply.status, reply.header("allow")),
+        (204, Some("GET, HEAD, OPTIONS"))
+    );
+    let reply = exchange(
+        addr,
+        b"POST /hello HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(
+        (reply.status, reply.header("allow")),
+        (405, Some("GET, HEAD, OPTIONS"))
+    );
+}
+
+#[test]
+fn connect_and_unknown_methods_get_one_answer_everywhere() {
+    // With routes, CONNECT once got 400 (its target is not a path) while a static mount
+    // answered 405; an unknown method got 405 on a routed path and 501 on a file.
+    let site = docroot();
+    let mut router = router_with_routes();
+    router
+        .mount("/static", StaticFiles::new(site.path()).unwrap())
+        .unwrap();
+    let routed = start(test_config(), router);
+    let files = start_static(site.path());
+    for server in [&routed, &files] {
+        let addr = server.local_addr();
+        let reply = exchange(
+            addr,
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        );
+        assert_eq!(reply.status, 405, "{}", reply.head);
+        assert!(reply.header("allow").is_some_and(|a| a.contains("GET")));
+        for path in ["/users/1", "/hello.txt", "/static/hello.txt", "/nothing"] {
+            let raw = format!("BREW {path} HTTP/1.1\r\nHost: a\r\n\r\n");
+            assert_eq!(exchange(addr, raw.as_bytes()).status, 501, "BREW {path}");
+        }
+    }
 }

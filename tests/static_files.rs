@@ -371,7 +371,7 @@ fn without_revalidation_interval_every_request_looks_again() {
 fn a_handler_that_sets_content_type_keeps_it_when_serving_a_file() {
     struct Typed(roost::StaticFiles);
     impl roost::Handler for Typed {
-        fn handle(&self, req: &roost::Request<'_>, res: &mut roost::Response) {
+        fn handle(&self, req: &roost::Request, res: &mut roost::Response) {
             res.add_header("Content-Type", b"text/x-custom").unwrap();
             self.0.serve(req, res);
         }
@@ -394,4 +394,33 @@ fn a_handler_that_sets_content_type_keeps_it_when_serving_a_file() {
 fn a_missing_root_is_an_error() {
     let err = roost::StaticFiles::new("/definitely/not/here").unwrap_err();
     assert!(err.to_string().contains("/definitely/not/here"), "{err}");
+}
+
+#[test]
+fn a_refused_request_with_a_body_is_answered_at_once() {
+    // A 404 or 405 once waited for the whole declared body (up to the body timeout) before
+    // answering. Now it answers at once and closes, as nginx does; a body that has already
+    // arrived whole is consumed and the connection kept.
+    let dir = docroot();
+    let mut config = test_config();
+    config.timeouts.body = std::time::Duration::from_secs(60);
+    let server = start(config, roost::StaticFiles::new(dir.path()).unwrap());
+    let addr = server.local_addr();
+    for raw in [
+        &b"POST /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\nabc"[..],
+        b"GET /missing HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n",
+        b"PUT /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+    ] {
+        let mut client = Client::connect(addr);
+        client.send(raw);
+        let reply = client.response();
+        assert!(matches!(reply.status, 404 | 405), "{}", reply.head);
+        assert_eq!(reply.header("connection"), Some("close"));
+        assert!(client.closed());
+    }
+    let mut client = Client::connect(addr);
+    client.send(b"POST /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc");
+    assert_eq!(client.response().status, 405);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(client.response().body, b"Hello world!\n");
 }

@@ -1,23 +1,22 @@
 //! A whole connection: an arbitrary byte stream, cut at arbitrary points, through the HTTP
-//! session with a handler that echoes, some requests handed off and answered the way the
-//! handler pool does. Nothing panics, every response starts with a status line, and once
-//! the session says close it stays closed and writes nothing more.
+//! session with a handler that echoes, some requests taken out and answered later with
+//! `http::answer`, as a handler thread does. Nothing panics, every response starts with a
+//! status line, and once the session says close it stays closed and writes nothing more.
 #![no_main]
 
 use std::net::SocketAddr;
 
 use libfuzzer_sys::fuzz_target;
-use roost::http::conditional;
-use roost::http::inbuf::InBuf;
-use roost::http::output::{Chunk, Output};
-use roost::http::parse::{header_slots, parse_head, HeadResult};
-use roost::http::session::{Env, Handoff, Next, Session};
+use roost::h1::inbuf::InBuf;
+use roost::h1::output::{Chunk, Output};
+use roost::h1::{Env, Next, Session};
+use roost::http::answer;
 use roost::{Handler, Limits, Request, Response};
 
 struct Echo;
 
 impl Handler for Echo {
-    fn handle(&self, req: &Request<'_>, res: &mut Response) {
+    fn handle(&self, req: &Request, res: &mut Response) {
         let _ = res.add_header("X-Path", req.path().as_bytes());
         if let Some(v) = req.header("x-status") {
             let code = v
@@ -28,28 +27,13 @@ impl Handler for Echo {
         res.set_body(req.body());
     }
 
-    fn wants_body(&self, req: &Request<'_>) -> bool {
+    fn wants_body(&self, req: &Request) -> bool {
         req.path().len() % 2 == 0
     }
 
-    fn may_block(&self, req: &Request<'_>) -> bool {
+    fn may_block(&self, req: &Request) -> bool {
         req.path().len() % 3 == 0
     }
-}
-
-/// Answers a handed-off request the way a pool thread does.
-fn answer_handoff(handoff: &Handoff, limits: &Limits) -> Response {
-    let mut slots = header_slots();
-    let mut response = Response::new();
-    match parse_head(&handoff.head, &mut slots, limits) {
-        HeadResult::Complete(head, _) => {
-            let req = Request::new(&head, &handoff.body, SocketAddr::from(([127, 0, 0, 1], 1)));
-            Echo.handle(&req, &mut response);
-            conditional::apply(&req, &mut response, 0);
-        }
-        _ => panic!("a handed-off head no longer parses"),
-    }
-    response
 }
 
 fn drain(out: &mut Output, sent: &mut Vec<u8>) {
@@ -76,44 +60,58 @@ fuzz_target!(|data: &[u8]| {
         max_body: 1024,
     };
     let date = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+    let env = Env {
+        limits: &limits,
+        date: &date,
+        stopping: false,
+    };
     let mut response = Response::new();
-    let mut session = Session::new();
+    let mut session = Session::new(SocketAddr::from(([127, 0, 0, 1], 1)), None);
     let mut input = InBuf::new();
     let mut out = Output::new();
     let mut sent = Vec::new();
     let mut closed = false;
     let step = usize::from(split % 32) + 1;
-    let defer = split & 0x80 != 0;
+    let divert = split & 0x80 != 0;
     for piece in rest.chunks(step) {
         input.prepare_read(piece.len()).extend_from_slice(piece);
         loop {
-            let mut env = Env {
-                handler: &Echo,
-                limits: &limits,
-                date: &date,
-                now: 0,
-                peer: SocketAddr::from(([127, 0, 0, 1], 1)),
-                response: &mut response,
-                stopping: false,
-                defer,
-            };
             let before = sent.len();
-            let next = session.process(&mut input, &mut out, &mut env);
+            // Requests that may block are taken out and answered after `serve` returns, as
+            // a handler thread's answer comes back later.
+            let mut taken = None;
+            let next = session.serve(
+                &mut input,
+                &mut out,
+                &env,
+                &Echo,
+                &mut response,
+                0,
+                &mut |session, _, _| {
+                    if divert && Echo.may_block(session.request()) {
+                        taken = Some(session.take_request());
+                        return true;
+                    }
+                    false
+                },
+            );
             drain(&mut out, &mut sent);
             if closed {
                 assert_eq!(sent.len(), before, "wrote after closing");
             }
             match next {
                 Next::Pause => continue,
-                Next::Wait => {
-                    let handoff = session.take_handoff().expect("a handoff to answer");
-                    let mut answer = answer_handoff(&handoff, &limits);
-                    session.complete(&mut out, &mut answer, &mut env);
+                Next::Answering => {
+                    let request = taken.expect("a request to answer");
+                    let mut answer_to = Response::new();
+                    answer(&Echo, &request, &mut answer_to, 0);
+                    session.respond(&mut out, &mut answer_to, &env);
                     drain(&mut out, &mut sent);
                     continue;
                 }
                 Next::Close => closed = true,
-                Next::Read { .. } => {}
+                Next::Read { .. } | Next::Stalled => {}
+                Next::Head | Next::Request => unreachable!("serve answers these"),
             }
             break;
         }

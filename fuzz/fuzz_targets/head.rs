@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use roost::http::parse::{header_slots, parse_head, Framing, HeadResult};
+use roost::h1::parse::{header_slots, parse_head, Framing, HeadResult};
 use roost::Limits;
 
 fuzz_target!(|data: &[u8]| {

@@ -58,7 +58,7 @@ impl CHandler {
 }
 
 impl RouteHandler for CHandler {
-    fn handle(&self, req: &Request<'_>, route: &Matched<'_>, res: &mut Response) {
+    fn handle(&self, req: &Request, route: &Matched<'_>, res: &mut Response) {
         let mut request = roost_request::new(req, route);
         let mut response = roost_response::new(res);
         // SAFETY: both pointers point to live values for the whole call, as the handler

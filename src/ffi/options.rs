@@ -63,14 +63,23 @@ pub struct roost_options {
     pub handler_threads: u32,
     /// Requests that may wait for a handler thread; past it, 503. Default 1024.
     pub handler_queue: u32,
+    /// Bytes of request content held in memory at once across all connections (each body
+    /// is bounded by `max_body_bytes` too). Past it, reading bodies pauses until memory
+    /// comes back; a body kept waiting longer than `body_timeout_ms` gets 503. At least 1.
+    /// Default 256 MiB. Added in the third layout: an older `size` gets the default.
+    pub max_buffered_body_bytes: u64,
 }
 
 const DEFAULT_HOST: &[u8] = b"127.0.0.1";
 
 /// The published layouts of roost_options: the first ended at `shutdown_timeout_ms`; the
-/// handler pool fields came next.
-const LAYOUTS: [Layout; 2] = [
+/// handler pool fields came next, then the body budget.
+const LAYOUTS: [Layout; 3] = [
     Layout::ending_at::<roost_options>(std::mem::offset_of!(roost_options, handler_threads)),
+    Layout::ending_at::<roost_options>(std::mem::offset_of!(
+        roost_options,
+        max_buffered_body_bytes
+    )),
     Layout::ending_at::<roost_options>(std::mem::size_of::<roost_options>()),
 ];
 
@@ -99,6 +108,7 @@ fn defaults() -> roost_options {
         shutdown_timeout_ms: t.shutdown.as_millis() as u32,
         handler_threads: config.handler_threads as u32,
         handler_queue: config.handler_queue as u32,
+        max_buffered_body_bytes: config.max_buffered_body_bytes as u64,
     }
 }
 
@@ -191,5 +201,7 @@ pub unsafe fn to_config(opts: &roost_options) -> Result<Config, String> {
     }
     config.handler_threads = opts.handler_threads as usize;
     config.handler_queue = positive("handler_queue", opts.handler_queue.into())? as usize;
+    let budget = positive("max_buffered_body_bytes", opts.max_buffered_body_bytes)?;
+    config.max_buffered_body_bytes = usize::try_from(budget).unwrap_or(usize::MAX);
     Ok(config)
 }

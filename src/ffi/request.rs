@@ -5,35 +5,51 @@ use std::ffi::c_char;
 
 use super::result::*;
 use super::strings::{bytes_arg, roost_str};
-use crate::http::query::query_value;
+use crate::http::query::{query_pairs, query_value};
 use crate::http::Request;
 use crate::router::Matched;
+
+/// Decoded (name, value) pairs.
+type Pairs = Vec<(Box<[u8]>, Box<[u8]>)>;
 
 /// The request being handled. Lent to a handler for the duration of its call: it, and
 /// every view obtained from it, is invalid once the handler returns. Use it from the
 /// handler's thread only (or one thread at a time).
 pub struct roost_request {
-    req: *const Request<'static>,
+    req: *const Request,
     route: *const Matched<'static>,
     /// Values decoded for the handler, kept until it returns. Boxed so that a view stays
     /// valid when more are added.
     scratch: RefCell<Vec<Box<[u8]>>>,
     path: OnceCell<Box<[u8]>>,
+    query: OnceCell<Pairs>,
 }
 
 impl roost_request {
     /// Wraps a request for one handler call. The lifetimes are erased: the value must not
     /// outlive `req` and `route`, which the handler contract ensures.
-    pub fn new(req: &Request<'_>, route: &Matched<'_>) -> roost_request {
+    pub fn new(req: &Request, route: &Matched<'_>) -> roost_request {
         roost_request {
-            req: (req as *const Request<'_>).cast(),
+            req,
             route: (route as *const Matched<'_>).cast(),
             scratch: RefCell::new(Vec::new()),
             path: OnceCell::new(),
+            query: OnceCell::new(),
         }
     }
 
-    fn request(&self) -> &Request<'_> {
+    /// The query's pairs, decoded once.
+    fn query_pairs(&self) -> &Pairs {
+        self.query.get_or_init(|| {
+            self.request().query().map_or_else(Vec::new, |q| {
+                query_pairs(q)
+                    .map(|(k, v)| (k.into_owned().into(), v.into_owned().into()))
+                    .collect()
+            })
+        })
+    }
+
+    fn request(&self) -> &Request {
         // SAFETY: set from a live reference in `new`; a roost_request exists only during
         // the handler call that the reference outlives.
         unsafe { &*self.req }
@@ -108,7 +124,9 @@ pub unsafe extern "C" fn roost_request_method(req: *const roost_request) -> roos
 }
 
 /// The path, percent-decoded and normalized (dot segments resolved, repeated slashes
-/// merged): "/hello/bob" for "/hello/./b%6Fb". `{NULL, 0}` if `req` is NULL.
+/// merged): "/hello/bob" for "/hello/./b%6Fb". It never holds a `.` or `..` segment, nor
+/// does any parameter: a request whose encoded slashes would make one (`..%2F..`) is
+/// answered 400 before any handler runs. `{NULL, 0}` if `req` is NULL.
 ///
 /// # Safety
 /// `req` must be NULL or the handle passed to the running handler.
@@ -180,6 +198,69 @@ pub unsafe extern "C" fn roost_request_query_param(
         // SAFETY: `out` is NULL or writable, per the contract.
         unsafe { found(value, out, "roost_request_query_param: no such parameter") }
     })
+}
+
+/// How many pairs the query has (`a=1&a=2&b` has three), for `roost_request_query_at`.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_query_count(req: *const roost_request) -> usize {
+    guard!(0, {
+        // SAFETY: per the contract.
+        unsafe { request_arg(req) }.map_or(0, |r| r.query_pairs().len())
+    })
+}
+
+/// The query pair at `index` (0-based, in the order of the target), decoded like
+/// `roost_request_query_param`: its name in `*name`, its value in `*value` (either may be
+/// NULL). Repeated names come once per occurrence. `ROOST_ERR_NOT_FOUND` past the last.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler; `name` and `value`
+/// must each be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_query_at(
+    req: *const roost_request,
+    index: usize,
+    name: *mut roost_str,
+    value: *mut roost_str,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let Some(r) = (unsafe { request_arg(req) }) else {
+            return fail(ROOST_ERR_NULL, "roost_request_query_at: req is NULL");
+        };
+        let Some((n, v)) = r.query_pairs().get(index) else {
+            return fail(
+                ROOST_ERR_NOT_FOUND,
+                "roost_request_query_at: index past the last pair",
+            );
+        };
+        // SAFETY: each out-pointer is NULL or writable, per the contract.
+        unsafe {
+            let _ = found(Some(roost_str::of(n)), name, "");
+            found(Some(roost_str::of(v)), value, "")
+        }
+    })
+}
+
+/// The authority the request is for, e.g. "example.com:8080": the one in an absolute
+/// target (`GET http://example.com:8080/ HTTP/1.1`), which wins over the Host field
+/// (RFC 9112 §3.2.2), else the Host field. `{NULL, 0}` when there is neither (an HTTP/1.0
+/// request without Host).
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_authority(req: *const roost_request) -> roost_str {
+    // SAFETY: per the contract.
+    unsafe {
+        view(req, |r| match r.request().authority() {
+            Some(a) => roost_str::of(a),
+            None => roost_str::NONE,
+        })
+    }
 }
 
 /// The value of the first header field named `name` (case-insensitive) in `*out`.
@@ -283,6 +364,52 @@ pub unsafe extern "C" fn roost_request_param(
             .map(roost_str::of);
         // SAFETY: `out` is NULL or writable, per the contract.
         unsafe { found(value, out, "roost_request_param: no such parameter") }
+    })
+}
+
+/// How many path parameters the route's pattern has (a trailing `*` counts as one), for
+/// `roost_request_param_at`.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_param_count(req: *const roost_request) -> usize {
+    guard!(0, {
+        // SAFETY: per the contract.
+        unsafe { request_arg(req) }.map_or(0, |r| r.route().params().count())
+    })
+}
+
+/// The path parameter at `index` (0-based, in pattern order): its name ("*" for what a
+/// trailing wildcard matched) in `*name` and its decoded value in `*value` (either may be
+/// NULL). `ROOST_ERR_NOT_FOUND` past the last one.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler; `name` and `value`
+/// must each be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_param_at(
+    req: *const roost_request,
+    index: usize,
+    name: *mut roost_str,
+    value: *mut roost_str,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let Some(r) = (unsafe { request_arg(req) }) else {
+            return fail(ROOST_ERR_NULL, "roost_request_param_at: req is NULL");
+        };
+        let Some((n, v)) = r.route().params().nth(index) else {
+            return fail(
+                ROOST_ERR_NOT_FOUND,
+                "roost_request_param_at: index past the last parameter",
+            );
+        };
+        // SAFETY: each out-pointer is NULL or writable, per the contract.
+        unsafe {
+            let _ = found(Some(roost_str::of(n.as_bytes())), name, "");
+            found(Some(roost_str::of(v)), value, "")
+        }
     })
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::result::*;
 use super::strings::bytes_arg;
-use crate::files::{open_regular, send_file};
+use crate::files::{open_regular, open_under, send_file};
 use crate::http::{Response, ResponseError};
 
 /// The response being built. Lent to a handler for the duration of its call, to be used
@@ -70,7 +70,10 @@ pub unsafe extern "C" fn roost_response_set_status(
 /// Adds a header field. The name must be a token (letters, digits, `!#$%&'*+-.^_`|~`),
 /// the value must not hold CR, LF, NUL or other control bytes (tab is fine), and the
 /// fields roost writes itself (Content-Length, Transfer-Encoding, Connection, Keep-Alive,
-/// Upgrade, Date, Server) are refused: `ROOST_ERR_INVALID`, nothing added.
+/// Upgrade, Date, Server) are refused: `ROOST_ERR_INVALID`, nothing added. A field that
+/// is not a list (Content-Type, Content-Location, Content-Range, Location, ETag,
+/// Last-Modified, Expires, Retry-After, Age) replaces the value added before, so a
+/// response never carries two.
 ///
 /// # Safety
 /// `res` must be NULL or the handle passed to the running handler; `name` and `value`
@@ -141,7 +144,8 @@ pub unsafe extern "C" fn roost_response_set_body(
 
 /// Sends the regular file at `path` as the body, the way a static mount sends files:
 /// with sendfile(2), and a Content-Type from its extension unless one was added. The
-/// path is the host's choice and is not confined to any mount. On error nothing changes:
+/// path is the host's choice and is not confined to any directory: to send a file a
+/// client named, use `roost_response_set_file_at`. On error nothing changes:
 /// `ROOST_ERR_NOT_FOUND` if it does not exist, `ROOST_ERR_INVALID` if it is not a regular
 /// file, `ROOST_ERR_IO` if it cannot be opened.
 ///
@@ -170,17 +174,71 @@ pub unsafe extern "C" fn roost_response_set_file(
                 send_file(file, &meta, path.as_os_str().as_bytes(), res);
                 ROOST_OK
             }
-            Err(e) => {
-                let code = match e.kind() {
-                    io::ErrorKind::NotFound => ROOST_ERR_NOT_FOUND,
-                    io::ErrorKind::InvalidInput => ROOST_ERR_INVALID,
-                    _ => ROOST_ERR_IO,
-                };
-                fail(
-                    code,
-                    &format!("roost_response_set_file: {}: {e}", path.display()),
-                )
-            }
+            Err(e) => fail(
+                file_error_code(&e),
+                &format!("roost_response_set_file: {}: {e}", path.display()),
+            ),
         }
     })
+}
+
+/// Sends the regular file `relpath` below the directory `dir` as the body, confined the
+/// way a static mount is: `relpath` is split at `/` (empty parts skipped, so a leading `/`
+/// stays below `dir`), a part starting with `.` (a dotfile, `..`) is hidden, and the
+/// kernel refuses any path that leaves `dir`, through a symlink too (`openat2` with
+/// RESOLVE_BENEATH; where it is missing, every symlink is refused). Safe to call with a
+/// path parameter: `roost_response_set_file_at(res, "/srv/files", 10, p.ptr, p.len)`.
+/// Otherwise like `roost_response_set_file`. On error nothing changes:
+/// `ROOST_ERR_NOT_FOUND` if there is no such file below `dir` (or it is hidden, or outside),
+/// `ROOST_ERR_INVALID` if it is not a regular file, `ROOST_ERR_IO` if `dir` or the file
+/// cannot be opened.
+///
+/// # Safety
+/// `res` must be NULL or the handle passed to the running handler; `dir` and `relpath`
+/// must point to `dir_len` and `relpath_len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_set_file_at(
+    res: *mut roost_response,
+    dir: *const c_char,
+    dir_len: usize,
+    relpath: *const c_char,
+    relpath_len: usize,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        const FUNC: &str = "roost_response_set_file_at";
+        // SAFETY: per the contract.
+        let res = match unsafe { response_arg(res, FUNC) } {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        // SAFETY: per the contract, both pairs describe readable bytes.
+        let (dir, relpath) = unsafe { (bytes_arg(dir, dir_len), bytes_arg(relpath, relpath_len)) };
+        let (Some(dir), Some(relpath)) = (dir, relpath) else {
+            return fail(ROOST_ERR_NULL, &format!("{FUNC}: dir or relpath is NULL"));
+        };
+        let dir = Path::new(OsStr::from_bytes(dir));
+        match open_under(dir, relpath) {
+            Ok((file, meta)) => {
+                send_file(file, &meta, relpath, res);
+                ROOST_OK
+            }
+            Err(e) => fail(
+                file_error_code(&e),
+                &format!(
+                    "{FUNC}: {} below {}: {e}",
+                    String::from_utf8_lossy(relpath),
+                    dir.display()
+                ),
+            ),
+        }
+    })
+}
+
+/// The result code for a file that cannot be sent.
+fn file_error_code(e: &io::Error) -> roost_result {
+    match e.kind() {
+        io::ErrorKind::NotFound => ROOST_ERR_NOT_FOUND,
+        io::ErrorKind::InvalidInput => ROOST_ERR_INVALID,
+        _ => ROOST_ERR_IO,
+    }
 }

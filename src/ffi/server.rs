@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_void};
 use std::io;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
 
@@ -15,6 +15,11 @@ use crate::server::{Config, Server};
 
 /// An HTTP server: its options, its routes and mounts, and, once started, its threads.
 /// Create it with `roost_server_new`, free it with `roost_server_free`.
+///
+/// A running server belongs to the process that started it. A child forked after
+/// `roost_server_start` may free its copy of the handle (which releases only the child's
+/// memory and descriptors: the parent's server goes on serving); any other call on it
+/// there returns `ROOST_ERR_STATE`.
 pub struct roost_server {
     state: Mutex<State>,
     /// Signalled when a stop under way has finished.
@@ -22,6 +27,9 @@ pub struct roost_server {
     /// The port while running, 0 otherwise; read without the lock, so that a handler can
     /// ask for it while another thread stops the server.
     port: AtomicU16,
+    /// The process that started it while it runs, 0 otherwise; read without the lock,
+    /// which a forked child may find held by a thread that does not exist there.
+    owner: AtomicU32,
 }
 
 pub(super) struct State {
@@ -42,9 +50,22 @@ impl roost_server {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Whether the server runs in another process: this one was forked from it.
+    fn runs_elsewhere(&self) -> bool {
+        let owner = self.owner.load(Ordering::Acquire);
+        owner != 0 && owner != std::process::id()
+    }
+
     /// Locks the state once no stop is under way. Refused (`ROOST_ERR_STATE`) on one of the
-    /// server's own worker threads, which a stop would wait for.
+    /// server's own worker threads, which a stop would wait for, and in a process forked
+    /// from the one running it.
     pub(super) fn settled(&self, func: &str) -> Result<MutexGuard<'_, State>, roost_result> {
+        if self.runs_elsewhere() {
+            return Err(fail(
+                ROOST_ERR_STATE,
+                &format!("{func}: the server runs in the process this one was forked from"),
+            ));
+        }
         let mut state = self.lock();
         if state.workers.contains(&std::thread::current().id()) {
             return Err(fail(
@@ -71,6 +92,7 @@ impl roost_server {
             };
             state.stopping = true;
             self.port.store(0, Ordering::Release);
+            self.owner.store(0, Ordering::Release);
             running
         };
         running.stop();
@@ -143,6 +165,7 @@ pub unsafe extern "C" fn roost_server_new(
             }),
             stopped: Condvar::new(),
             port: AtomicU16::new(0),
+            owner: AtomicU32::new(0),
         });
         // SAFETY: `out` is non-NULL and writable, per the contract.
         unsafe { out.write(Box::into_raw(server)) };
@@ -263,6 +286,7 @@ pub unsafe extern "C" fn roost_server_start(srv: *mut roost_server) -> roost_res
                 server
                     .port
                     .store(running.local_addr().port(), Ordering::Release);
+                server.owner.store(std::process::id(), Ordering::Release);
                 state.workers = running.worker_threads();
                 state.running = Some(running);
                 ROOST_OK
@@ -327,7 +351,10 @@ pub unsafe extern "C" fn roost_server_stop(srv: *mut roost_server) -> roost_resu
 /// returns `ROOST_OK`; NULL does nothing. The handle must not be used afterwards.
 ///
 /// From one of the server's own handlers this would wait for itself: it returns
-/// `ROOST_ERR_STATE` and neither stops nor frees anything.
+/// `ROOST_ERR_STATE` and neither stops nor frees anything. In a child forked from the
+/// process running the server, it frees the child's copy without stopping anything: the
+/// child's copies of the server's descriptors are closed, and the parent's server (its
+/// listening socket, its threads) is not touched.
 ///
 /// # Safety
 /// `srv` must be NULL or a live handle, not used again after `ROOST_OK`.
@@ -338,8 +365,12 @@ pub unsafe extern "C" fn roost_server_free(srv: *mut roost_server) -> roost_resu
         let Some(server) = (unsafe { srv.as_ref() }) else {
             return ROOST_OK;
         };
-        if let Err(code) = server.stop("roost_server_free") {
-            return code;
+        // In a forked child the lock may be held by a thread that does not exist here:
+        // take nothing, drop everything (the running server lets go of the parent's).
+        if !server.runs_elsewhere() {
+            if let Err(code) = server.stop("roost_server_free") {
+                return code;
+            }
         }
         // SAFETY: `srv` came from Box::into_raw in roost_server_new; the caller gives it up,
         // and the server is stopped, so no handler can reach it any more.

@@ -18,17 +18,19 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::http::encoding;
-use crate::http::response::{push_field, Shared};
+use crate::http::methods::{is_standard, respond_allow};
+use crate::http::response::{push_field, Source};
+use crate::http::syntax::is_field_value;
 use crate::http::{Handler, Request, Response, ResponseError};
 use crate::sys::file::{open_beneath, open_root};
 use cache::{Form, Found, Identity};
 
 pub use resolve::{from_segments, resolve, Refusal, Resolved};
-pub use send::{open_regular, push_file_fields, send_file, validators};
+pub use send::{open_regular, open_under, push_file_fields, send_file, validators};
 pub use url::push_path_encoded;
 
-/// The methods a static mount allows, for `Allow` fields.
-pub const ALLOW: &[u8] = b"GET, HEAD, OPTIONS";
+/// The methods a static mount allows (with HEAD and OPTIONS, which `Allow` always adds).
+pub const ALLOW: [&str; 1] = ["GET"];
 
 /// Precompressed forms looked for beside a file, best first: the coding and the suffix.
 const PRECOMPRESSED: [(&str, &[u8]); 2] = [("br", b".br"), ("gzip", b".gz")];
@@ -82,11 +84,7 @@ impl StaticFiles {
     /// Sends `Cache-Control: <value>` with every file (200, 206 and 304), e.g.
     /// `max-age=3600`. Off by default. The value must be a valid field value.
     pub fn with_cache_control(mut self, value: &str) -> Result<StaticFiles, ResponseError> {
-        let valid = !value.is_empty()
-            && value
-                .bytes()
-                .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f));
-        if !valid {
+        if value.is_empty() || !is_field_value(value.as_bytes()) {
             return Err(ResponseError::InvalidHeaderValue);
         }
         self.cache_control = Some(value.as_bytes().to_vec());
@@ -101,7 +99,7 @@ impl StaticFiles {
     }
 
     /// Answers a GET or HEAD for the request's path, relative to this root.
-    pub fn serve(&self, req: &Request<'_>, res: &mut Response) {
+    pub fn serve(&self, req: &Request, res: &mut Response) {
         match resolve(req.path()) {
             Ok(resolved) => self.serve_resolved(b"", &resolved, req, res),
             Err(Refusal::BadRequest) => res.set_error(400),
@@ -116,7 +114,7 @@ impl StaticFiles {
         &self,
         mount: &[u8],
         resolved: &Resolved,
-        req: &Request<'_>,
+        req: &Request,
         res: &mut Response,
     ) {
         let (directory, relative) = (resolved.trailing_slash, &resolved.relative[..]);
@@ -166,7 +164,7 @@ impl StaticFiles {
         file: File,
         meta: &Metadata,
         name: &[u8],
-        req: &Request<'_>,
+        req: &Request,
         res: &mut Response,
     ) {
         let (found, files) = self.find_forms(file, meta, name);
@@ -246,13 +244,13 @@ impl StaticFiles {
         &self,
         found: &Found,
         mut files: Vec<Option<File>>,
-        req: &Request<'_>,
+        req: &Request,
         res: &mut Response,
     ) -> bool {
         let mut at = 0;
         if found.forms.len() > 1 {
             let codings: Vec<&str> = found.forms.iter().filter_map(|f| f.coding).collect();
-            let accept = req.header_lines("accept-encoding");
+            let accept: Vec<&[u8]> = req.header_lines("accept-encoding").collect();
             if let Some(chosen) = encoding::choose(&accept, &codings) {
                 at = found
                     .forms
@@ -262,13 +260,13 @@ impl StaticFiles {
             }
         }
         let form = &found.forms[at];
-        let shared = match &form.content {
-            Some(bytes) => Shared::Memory(bytes.clone()),
+        let source = match &form.content {
+            Some(bytes) => Source::Memory(bytes.clone()),
             None => match files.get_mut(at).and_then(Option::take) {
-                Some(file) => Shared::File(Arc::new(file)),
+                Some(file) => Source::File(Arc::new(file)),
                 None => match self.open(&form.name) {
                     Ok((file, meta)) if Identity::of(&meta) == form.identity => {
-                        Shared::File(Arc::new(file))
+                        Source::File(Arc::new(file))
                     }
                     _ => return false,
                 },
@@ -281,7 +279,7 @@ impl StaticFiles {
             res.push_fields(&fields[form.content_type.clone()]);
         }
         res.push_fields(&fields[form.content_type.end..]);
-        res.set_shared(shared, 0, form.identity.size());
+        res.set_source(source, 0, form.identity.size());
         res.set_validators(form.validators.clone());
         true
     }
@@ -296,41 +294,27 @@ impl StaticFiles {
 }
 
 impl Handler for StaticFiles {
-    fn handle(&self, req: &Request<'_>, res: &mut Response) {
+    fn handle(&self, req: &Request, res: &mut Response) {
         respond(req.method(), res, |res| self.serve(req, res));
     }
 
     /// Files are read-only: no content is ever used, so a client waiting on
     /// `Expect: 100-continue` is answered at once.
-    fn wants_body(&self, _req: &Request<'_>) -> bool {
+    fn wants_body(&self, _req: &Request) -> bool {
         false
     }
 }
 
 /// Answers `method` the way a static mount does: GET and HEAD with `serve`, OPTIONS with
-/// 204 and `Allow`, other methods with 405 or 501.
+/// 204 and `Allow`, the other methods HTTP defines with 405 and `Allow`, and a method
+/// nobody here implements with 501 (RFC 9110 §9.1, §15.6.2; methods are case-sensitive:
+/// `get` is not `GET`).
 pub fn respond(method: &str, res: &mut Response, serve: impl FnOnce(&mut Response)) {
     match method {
         "GET" | "HEAD" => serve(res),
-        "OPTIONS" => {
-            let _ = res.set_status(204);
-            res.push_header("Allow", &[ALLOW]);
-        }
-        method => method_not_allowed(method, ALLOW, res),
-    }
-}
-
-/// 405 with `Allow` for a method HTTP defines, 501 for a method nobody here implements
-/// (RFC 9110 §9.1, §15.6.2). Method names are case-sensitive: `get` is not `GET`.
-pub fn method_not_allowed(method: &str, allow: &[u8], res: &mut Response) {
-    const KNOWN: &[&str] = &[
-        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-    ];
-    if KNOWN.contains(&method) {
-        res.set_error(405);
-        res.push_header("Allow", &[allow]);
-    } else {
-        res.set_error(501);
+        "OPTIONS" => respond_allow(204, ALLOW, res),
+        method if is_standard(method) => respond_allow(405, ALLOW, res),
+        _ => res.set_error(501),
     }
 }
 
@@ -376,6 +360,8 @@ fn status_for(err: &io::Error) -> u16 {
             | libc::ENODEV,
         ) => 404,
         Some(libc::EACCES | libc::EPERM) => 403,
+        // Out of descriptors or kernel memory: the server is busy, not broken.
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM) => 503,
         _ => 500,
     }
 }
@@ -398,6 +384,8 @@ mod tests {
         }
         assert_eq!(status(libc::EACCES), 403);
         assert_eq!(status(libc::EPERM), 403);
+        assert_eq!(status(libc::EMFILE), 503);
+        assert_eq!(status(libc::ENFILE), 503);
         assert_eq!(status(libc::EIO), 500);
     }
 }

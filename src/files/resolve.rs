@@ -2,8 +2,8 @@
 //!
 //! The path is normalized by `http::path` (percent-decoded once per segment, dot-segments
 //! removed; a `..` climbing above the root, a NUL byte or a bad escape is a bad request).
-//! Then the file rules apply: a segment starting with `.` (a dotfile, `.git`, `..` spelled
-//! `%2e%2e` inside a segment) is hidden, and so is a segment holding an encoded `/`. What
+//! Then the file rules apply: a segment starting with `.` (a dotfile, `.git`) is hidden,
+//! and so is a segment holding an encoded `/`. What
 //! comes out never starts with `/` and never holds a `..` segment, and the kernel checks
 //! again when the file is opened (RESOLVE_BENEATH), so symlinks cannot escape either.
 
@@ -83,8 +83,8 @@ mod tests {
             ("/../etc/passwd", Err(Refusal::BadRequest)),
             ("/a/../../etc", Err(Refusal::BadRequest)),
             ("/%2e%2e/etc/passwd", Err(Refusal::BadRequest)),
-            ("/%2E%2E%2Fetc%2Fpasswd", Err(Refusal::NotFound)),
-            ("/..%2f..%2fetc", Err(Refusal::NotFound)),
+            ("/%2E%2E%2Fetc%2Fpasswd", Err(Refusal::BadRequest)),
+            ("/..%2f..%2fetc", Err(Refusal::BadRequest)),
             ("/a.txt%00.html", Err(Refusal::BadRequest)),
             ("/%zz", Err(Refusal::BadRequest)),
             ("/.git/config", Err(Refusal::NotFound)),

@@ -6,9 +6,11 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::mime;
+use super::resolve::{from_segments, Refusal};
 use crate::http::conditional::Validators;
 use crate::http::response::push_field;
 use crate::http::Response;
+use crate::sys::file::{open_beneath, open_root};
 
 /// The response for a regular file (RFC 9110 §8): its Content-Type from `name` (unless the
 /// response has one), validators (a strong ETag and Last-Modified), `Accept-Ranges: bytes`,
@@ -70,6 +72,40 @@ pub fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok((file, meta))
+}
+
+/// Opens the regular file `relative` below the directory `dir`, the way a static mount
+/// would: `relative` is split at `/` (empty parts are skipped, so a leading `/` stays below
+/// `dir`), a part starting with `.` (a dotfile, `..`) is hidden, and the kernel refuses any
+/// resolution that leaves `dir`, through a symlink too (`openat2` with RESOLVE_BENEATH).
+/// Missing and hidden files are `NotFound`; anything but a regular file is `InvalidInput`.
+pub fn open_under(dir: &Path, relative: &[u8]) -> io::Result<(File, Metadata)> {
+    let segments: Vec<std::borrow::Cow<'_, [u8]>> = relative
+        .split(|&b| b == b'/')
+        .filter(|s| !s.is_empty())
+        .map(std::borrow::Cow::Borrowed)
+        .collect();
+    let not_found = || io::Error::new(io::ErrorKind::NotFound, "no such file below the root");
+    let resolved = match from_segments(&segments, false) {
+        Ok(resolved) if !resolved.relative.is_empty() => resolved,
+        Ok(_) | Err(Refusal::NotFound | Refusal::BadRequest) => return Err(not_found()),
+    };
+    let name = std::ffi::CString::new(resolved.relative).map_err(|_| not_found())?;
+    let root = open_root(dir)?;
+    let file = open_beneath(std::os::fd::AsFd::as_fd(&root), &name).map_err(|e| {
+        match e.raw_os_error() {
+            Some(libc::EXDEV | libc::ELOOP) => not_found(),
+            _ => e,
+        }
+    })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
         ));
     }
     Ok((file, meta))

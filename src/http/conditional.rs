@@ -12,8 +12,7 @@ use super::date::{format_http_date, parse_http_date};
 use super::range::{plan, RangePlan};
 use super::request::Request;
 use super::response::Response;
-use super::syntax::trim_ows;
-use super::writer::push_decimal;
+use super::syntax::{push_decimal, trim_ows};
 
 /// The validators of one representation: a strong entity tag and a modification time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +43,7 @@ pub enum Precondition {
 
 /// Evaluates the preconditions of `req` against `v`, in the order of RFC 9110 §13.2.2.
 /// `now` is the current time in seconds, to discard If-Modified-Since dates in the future.
-pub fn evaluate(req: &Request<'_>, v: &Validators, now: u64) -> Precondition {
+pub fn evaluate(req: &Request, v: &Validators, now: u64) -> Precondition {
     let safe = matches!(req.method(), "GET" | "HEAD");
     // 1. If-Match: strong comparison (§13.1.1); `*` matches any current representation.
     if let Some(lists) = field_lists(req, "if-match") {
@@ -81,7 +80,7 @@ pub fn evaluate(req: &Request<'_>, v: &Validators, now: u64) -> Precondition {
 /// The preconditions that can be decided for a representation without validators:
 /// `If-Match` with a list fails (no tag can match) while `If-Match: *` holds, and
 /// `If-None-Match: *` matches the current representation.
-fn evaluate_without_validators(req: &Request<'_>) -> Precondition {
+fn evaluate_without_validators(req: &Request) -> Precondition {
     if let Some(lists) = field_lists(req, "if-match") {
         if !lists.iter().any(|list| trim_ows(list) == b"*") {
             return Precondition::Failed;
@@ -116,7 +115,7 @@ pub fn if_range_allows(value: &[u8], v: &Validators, now: u64) -> bool {
 /// response with no validators at all (a listing, a generated body) still answers
 /// `If-None-Match: *` with 304 and an If-Match list with 412 (§13.1.1, §13.1.2); one whose
 /// handler set its own `ETag` or `Last-Modified` is left to that handler.
-pub fn apply(req: &Request<'_>, res: &mut Response, now: u64) {
+pub fn apply(req: &Request, res: &mut Response, now: u64) {
     // §13.2.1: preconditions apply only where the response would have been 2xx.
     if !(200..300).contains(&res.status()) || !matches!(req.method(), "GET" | "HEAD") {
         return;
@@ -248,14 +247,14 @@ enum Compare {
 }
 
 /// The values of every field line named `name`, or `None` if there is none.
-fn field_lists<'a>(req: &Request<'a>, name: &str) -> Option<Vec<&'a [u8]>> {
-    let values = req.header_lines(name);
+fn field_lists<'a>(req: &'a Request, name: &'a str) -> Option<Vec<&'a [u8]>> {
+    let values: Vec<&[u8]> = req.header_lines(name).collect();
     (!values.is_empty()).then_some(values)
 }
 
 /// The date of a field that must appear once with one valid HTTP-date, else `None`
 /// (the field is then ignored, §13.1.3, §13.1.4).
-fn single_date(req: &Request<'_>, name: &str) -> Option<u64> {
+fn single_date(req: &Request, name: &str) -> Option<u64> {
     let values = field_lists(req, name)?;
     match values.as_slice() {
         [value] => parse_http_date(value),

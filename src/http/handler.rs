@@ -3,25 +3,27 @@
 use super::request::Request;
 use super::response::Response;
 
-/// Answers requests. Called on the server's worker threads, concurrently, so it must be
-/// `Send + Sync`; it should not block for long, since other connections on the same worker
-/// wait meanwhile.
+/// Answers requests. Called on the server's threads, concurrently, so it must be
+/// `Send + Sync`; it should not block for long on an I/O thread, since other connections
+/// of that thread wait meanwhile (see [`Handler::may_block`]).
 pub trait Handler: Send + Sync {
     /// Fills `res` for `req`. `res` starts as an empty `200 OK`.
-    fn handle(&self, req: &Request<'_>, res: &mut Response);
+    fn handle(&self, req: &Request, res: &mut Response);
 
-    /// Whether the content of `req` will be used. Asked only when the client sent
-    /// `Expect: 100-continue` and waits: `false` means the request is answered at once,
-    /// without the content, and the connection closes after. `req.body()` is empty here.
-    fn wants_body(&self, req: &Request<'_>) -> bool {
+    /// Whether the content of `req` will be used. Asked once the head has arrived and
+    /// before any content is read (`req.body()` is empty here), unless the whole content
+    /// came with the head: `false` answers the request at once, without the content, and
+    /// the connection closes after (a client waiting on `Expect: 100-continue` never sends
+    /// it).
+    fn wants_body(&self, req: &Request) -> bool {
         let _ = req;
         true
     }
 
     /// Whether answering `req` runs code that may block (a host program's handler). When
-    /// the server has a handler pool, such requests are answered on it, so that the I/O
+    /// the server has handler threads, such requests are answered there, so that the I/O
     /// threads go on serving other connections. `req.body()` is complete here.
-    fn may_block(&self, req: &Request<'_>) -> bool {
+    fn may_block(&self, req: &Request) -> bool {
         let _ = req;
         false
     }

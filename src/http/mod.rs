@@ -1,29 +1,28 @@
-//! HTTP/1.1 messages (RFC 9110, RFC 9112): parsing requests, decoding bodies, writing
-//! responses, and the per-connection protocol state. Nothing here touches a socket: the
-//! server moves bytes between the network and these types.
+//! What every protocol shares (RFC 9110): the request and response model, bodies, the one
+//! function that answers an exchange, conditional and range rules, content codings, dates,
+//! statuses, methods, paths, queries and field syntax. Nothing here knows the wire a
+//! message came over, touches a socket, or decides on which thread anything runs.
 
-pub mod chunked;
+pub mod answer;
+pub mod body;
 pub mod conditional;
 pub mod date;
 pub mod encoding;
 pub mod handler;
-pub mod inbuf;
 pub mod limits;
-pub mod output;
-pub mod parse;
+pub mod methods;
 pub mod path;
 pub mod query;
 pub mod range;
 pub mod request;
 pub mod response;
-pub mod session;
-pub mod spare;
 pub mod status;
 pub mod syntax;
 pub mod uri;
-pub mod writer;
 
+pub use answer::{answer, Failure};
+pub use body::{Body, BodyBudget};
 pub use handler::Handler;
 pub use limits::Limits;
-pub use request::Request;
+pub use request::{Request, Version};
 pub use response::{Response, ResponseError};

@@ -2,11 +2,14 @@
 //! removed (RFC 3986 §5.2.4) and empty segments dropped.
 //!
 //! Decoding each segment on its own keeps an encoded slash (`%2F`) inside its segment, so a
-//! route parameter can hold one; the file server refuses such segments instead.
+//! route parameter can hold one (`a%2Fb` is `a/b`); the file server refuses such segments.
+//! What comes out never holds a `.` or `..` segment, however it was spelled: a segment
+//! whose decoded slashes would make one (`..%2F..`), or an empty one (`a%2F%2Fb`, a leading
+//! `%2F`), is refused, so that a handler joining a parameter to a directory stays in it.
 
 use std::borrow::Cow;
 
-use super::uri::percent_decode;
+use super::syntax::percent_decode;
 
 /// A normalized path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,8 +19,8 @@ pub struct NormalPath<'a> {
     pub trailing_slash: bool,
 }
 
-/// Why a path cannot be normalized: a bad escape, a NUL byte, a `..` climbing above `/`, or
-/// no leading `/`. All mean 400.
+/// Why a path cannot be normalized: a bad escape, a NUL byte, a `..` climbing above `/`, an
+/// encoded slash that makes a dot or empty segment, or no leading `/`. All mean 400.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadPath;
 
@@ -28,7 +31,7 @@ pub fn normalize(raw_path: &str) -> Result<NormalPath<'_>, BadPath> {
     let mut trailing_slash = false;
     for raw in rest.split('/') {
         let segment = percent_decode(raw.as_bytes()).ok_or(BadPath)?;
-        if segment.contains(&0) {
+        if segment.contains(&0) || hides_a_dot_segment(&segment) {
             return Err(BadPath);
         }
         trailing_slash = matches!(&*segment, b"" | b"." | b"..");
@@ -44,6 +47,15 @@ pub fn normalize(raw_path: &str) -> Result<NormalPath<'_>, BadPath> {
         trailing_slash: trailing_slash && !segments.is_empty(),
         segments,
     })
+}
+
+/// Whether a decoded segment holds slashes that, read as separators, would give a `.`,
+/// `..` or empty segment.
+fn hides_a_dot_segment(segment: &[u8]) -> bool {
+    segment.contains(&b'/')
+        && segment
+            .split(|&b| b == b'/')
+            .any(|part| matches!(part, b"" | b"." | b".."))
 }
 
 impl NormalPath<'_> {
@@ -87,7 +99,7 @@ mod tests {
             ("/a/b/..", &["a"], true),
             ("/a/..", &[], false),
             ("/a%2Fb/c", &["a/b", "c"], false),
-            ("/%2e%2e%2fetc", &["../etc"], false),
+            ("/a%2F.b", &["a/.b"], false),
             ("/caf%C3%A9", &["café"], false),
             ("/a%20b", &["a b"], false),
         ];
@@ -105,6 +117,13 @@ mod tests {
             "/%zz",
             "/a%00b",
             "/%",
+            "/%2e%2e%2fetc",
+            "/p/..%2F..%2Fetc",
+            "/a%2F..",
+            "/.%2Fa",
+            "/%2Fetc",
+            "/a%2F",
+            "/a%2F%2Fb",
         ] {
             assert_eq!(segs(bad), Err(BadPath), "{bad}");
         }

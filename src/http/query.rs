@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use super::syntax::percent_escape;
+
 /// Decodes a query component: `+` is a space and `%XX` an escape. A malformed escape is
 /// kept as it is, the way browsers and Python's urllib treat it.
 pub fn form_decode(bytes: &[u8]) -> Cow<'_, [u8]> {
@@ -13,19 +15,14 @@ pub fn form_decode(bytes: &[u8]) -> Cow<'_, [u8]> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| {
-                    std::str::from_utf8(h)
-                        .ok()
-                        .and_then(|h| u8::from_str_radix(h, 16).ok())
-                });
-                if let Some(byte) = hex {
+            b'%' => match percent_escape(&bytes[i..]) {
+                Some(byte) => {
                     out.push(byte);
                     i += 3;
                     continue;
                 }
-                out.push(b'%');
-            }
+                None => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -33,15 +30,21 @@ pub fn form_decode(bytes: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// The decoded value of the first pair named `name` (a pair without `=` has an empty
-/// value), or `None`.
-pub fn query_value<'q>(query: &'q str, name: &[u8]) -> Option<Cow<'q, [u8]>> {
+/// Every pair of the query, decoded, in order; a pair without `=` has an empty value and
+/// empty pieces between `&`s are skipped. Repeated names come once per occurrence.
+pub fn query_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, [u8]>, Cow<'_, [u8]>)> {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-        .find(|(key, _)| *form_decode(key.as_bytes()) == *name)
-        .map(|(_, value)| form_decode(value.as_bytes()))
+        .map(|(key, value)| (form_decode(key.as_bytes()), form_decode(value.as_bytes())))
+}
+
+/// The decoded value of the first pair named `name`, or `None`.
+pub fn query_value<'q>(query: &'q str, name: &[u8]) -> Option<Cow<'q, [u8]>> {
+    query_pairs(query)
+        .find(|(key, _)| **key == *name)
+        .map(|(_, value)| value)
 }
 
 #[cfg(test)]
@@ -60,5 +63,9 @@ mod tests {
         assert_eq!(v("sp ace"), Some(b"x".to_vec()));
         assert_eq!(v("bad"), Some(b"%zz%4".to_vec()));
         assert_eq!(v("missing"), None);
+        let names: Vec<Vec<u8>> = query_pairs("a=1&&a=2&b")
+            .map(|(k, _)| k.into_owned())
+            .collect();
+        assert_eq!(names, [b"a".to_vec(), b"a".to_vec(), b"b".to_vec()]);
     }
 }

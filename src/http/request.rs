@@ -1,96 +1,191 @@
-//! The request as a handler sees it: a view into the connection's input buffer.
+//! The request as a handler sees it, owned: it can outlive the I/O turn that read it (a
+//! handler thread answers it later, say), and it knows nothing of the wire it came over.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::ops::Range;
+use std::sync::Arc;
 
-use super::parse::Head;
+use super::body::{Body, BodyBudget};
 
-/// One request, valid for the duration of the handler call. Nothing is copied: the method,
-/// target and fields point into the input buffer, and the content is already de-chunked.
+/// The protocol version a request came with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    Http11,
+}
+
+/// One request: method, target, header fields, content and the client's address.
+///
+/// The text of the head is kept in one buffer, with the parts as ranges into it, so that
+/// building a request is one copy and reusing one allocates nothing.
 #[derive(Debug)]
-pub struct Request<'a> {
-    head: &'a Head<'a>,
-    body: &'a [u8],
+pub struct Request {
+    head: Vec<u8>,
+    method: Range<usize>,
+    target: Range<usize>,
+    path: Range<usize>,
+    query: Option<Range<usize>>,
+    /// The authority of an absolute target (`http://host/path`), which replaces Host.
+    authority: Option<Range<usize>>,
+    version: Version,
+    fields: Vec<(Range<usize>, Range<usize>)>,
+    body: Body,
     peer: SocketAddr,
 }
 
-impl<'a> Request<'a> {
-    /// A request from a parsed head and its content, from `peer`.
-    pub fn new(head: &'a Head<'a>, body: &'a [u8], peer: SocketAddr) -> Request<'a> {
-        Request { head, body, peer }
+/// Where the parts of a request line are in a head buffer, for [`Request::fill_head`].
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub method: Range<usize>,
+    pub target: Range<usize>,
+    pub path: Range<usize>,
+    pub query: Option<Range<usize>>,
+    pub authority: Option<Range<usize>>,
+    pub version: Version,
+}
+
+/// Buffers larger than these are not kept for another request.
+const KEEP_CAPACITY: usize = 16 * 1024;
+const KEEP_FIELDS: usize = 128;
+
+impl Request {
+    /// An empty `GET /` from `peer`, whose content will be charged to `body`'s budget.
+    pub fn new(peer: SocketAddr, body: Body) -> Request {
+        Request {
+            head: b"GET /".to_vec(),
+            method: 0..3,
+            target: 4..5,
+            path: 4..5,
+            query: None,
+            authority: None,
+            version: Version::Http11,
+            fields: Vec::new(),
+            body,
+            peer,
+        }
+    }
+
+    /// Sets the head: `fill` writes its text into the (emptied) buffer, pushes where each
+    /// field's name and value are in it, and says where the parts of the request line
+    /// are. Protocol sessions build requests this way. The content is emptied.
+    pub(crate) fn fill_head(
+        &mut self,
+        fill: impl FnOnce(&mut Vec<u8>, &mut Vec<(Range<usize>, Range<usize>)>) -> Line,
+    ) {
+        self.head.clear();
+        self.fields.clear();
+        let line = fill(&mut self.head, &mut self.fields);
+        self.method = line.method;
+        self.target = line.target;
+        self.path = line.path;
+        self.query = line.query;
+        self.authority = line.authority;
+        self.version = line.version;
+        self.body.clear();
+    }
+
+    /// Makes an answered request ready to be kept for another: large buffers and all of
+    /// the content's memory go back.
+    pub(crate) fn shed(&mut self) {
+        if self.head.capacity() > KEEP_CAPACITY {
+            self.head = Vec::new();
+        }
+        if self.fields.capacity() > KEEP_FIELDS {
+            self.fields = Vec::new();
+        }
+        self.body.release();
+    }
+
+    /// Makes a kept request the next one, from `peer`, its content charged to `budget`.
+    pub(crate) fn reuse(&mut self, peer: SocketAddr, budget: Option<Arc<BodyBudget>>) {
+        self.peer = peer;
+        self.body = Body::charged_to(budget);
+    }
+
+    /// The content, to fill while it arrives.
+    pub(crate) fn body_mut(&mut self) -> &mut Body {
+        &mut self.body
+    }
+
+    fn text(&self, range: &Range<usize>) -> &str {
+        // Sessions put only ASCII in a method or target (they check it), so this holds.
+        std::str::from_utf8(&self.head[range.clone()]).unwrap_or("")
     }
 
     /// The method, case-sensitive as received (`GET`, `POST`, ...).
-    pub fn method(&self) -> &'a str {
-        self.head.method
+    pub fn method(&self) -> &str {
+        self.text(&self.method)
     }
 
     /// Whether this is a HEAD request (the response will be sent without its content).
     pub fn is_head(&self) -> bool {
-        self.head.method == "HEAD"
+        &self.head[self.method.clone()] == b"HEAD"
     }
 
     /// The request target exactly as received.
-    pub fn raw_target(&self) -> &'a str {
-        self.head.raw_target
+    pub fn raw_target(&self) -> &str {
+        self.text(&self.target)
     }
 
-    /// The path, still percent-encoded; `*` for `OPTIONS *`. For an absolute-form target,
-    /// only its path.
-    pub fn path(&self) -> &'a str {
-        self.head.target.path
+    /// The path, still percent-encoded; `*` for `OPTIONS *`, the authority for CONNECT.
+    /// For an absolute-form target, only its path.
+    pub fn path(&self) -> &str {
+        self.text(&self.path)
     }
 
     /// The query after `?`, still percent-encoded.
-    pub fn query(&self) -> Option<&'a str> {
-        self.head.target.query
+    pub fn query(&self) -> Option<&str> {
+        self.query.as_ref().map(|q| self.text(q))
     }
 
-    /// The minor HTTP version: 0 for HTTP/1.0, 1 for HTTP/1.1.
-    pub fn minor_version(&self) -> u8 {
-        self.head.minor_version
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// The authority the request is for: from an absolute-form target if there is one
     /// (RFC 9112 §3.2.2), else the Host field.
-    pub fn authority(&self) -> Option<&'a [u8]> {
-        match self.head.target.authority {
-            Some(a) => Some(a.as_bytes()),
+    pub fn authority(&self) -> Option<&[u8]> {
+        match &self.authority {
+            Some(a) => Some(&self.head[a.clone()]),
             None => self.header("host"),
         }
     }
 
     /// The value of the first field named `name` (compared case-insensitively).
-    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
-        self.head
-            .headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value)
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
 
     /// The values of every field line named `name` (compared case-insensitively), in
     /// arrival order.
-    pub fn header_lines(&self, name: &str) -> Vec<&'a [u8]> {
-        self.head
-            .headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value)
-            .collect()
+    pub fn header_lines<'r>(&'r self, name: &'r str) -> impl Iterator<Item = &'r [u8]> + 'r {
+        self.headers()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
 
     /// Every field line in arrival order, as (name, value).
-    pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
-        self.head.headers.iter().map(|h| (h.name, h.value))
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.fields
+            .iter()
+            .map(|(name, value)| (self.text(name), &self.head[value.clone()]))
     }
 
     /// The request content (empty when there is none).
-    pub fn body(&self) -> &'a [u8] {
-        self.body
+    pub fn body(&self) -> &[u8] {
+        self.body.as_slice()
     }
 
     /// The address of the client.
     pub fn peer(&self) -> SocketAddr {
         self.peer
+    }
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request::new(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)), Body::new())
     }
 }

@@ -7,34 +7,33 @@ use std::sync::Arc;
 
 use super::conditional::Validators;
 use super::status::reason;
+use super::syntax::{is_field_value, is_token};
 
 /// A response under construction. The server adds `Date`, `Server`, `Content-Length` and
 /// `Connection` itself; a handler sets the status, its own fields, and a body from memory or
-/// from a file. One value is reused for every request on a worker, so its buffers keep
-/// their capacity.
+/// from a file. One value is reused for the requests a worker answers itself, so its
+/// buffers keep their capacity (up to a bound).
 #[derive(Debug)]
 pub struct Response {
     status: u16,
     /// Field lines, each `name: value\r\n`, already validated.
     headers: Vec<u8>,
-    /// The content when there is no shared source; with one, the bytes that `segments`
-    /// refer to.
+    /// The content when there is no source; with one, the bytes that `segments` refer to.
     body: Vec<u8>,
-    shared: Option<Shared>,
-    /// With a shared source: the content as runs of `body` bytes and regions of the
-    /// source, in order.
+    source: Option<Source>,
+    /// With a source: the content as runs of `body` bytes and regions of the source, in
+    /// order.
     segments: Vec<Segment>,
     /// The validators of a representation sent from a file, for conditional requests and
     /// ranges (RFC 9110 §13, §14).
     validators: Option<Validators>,
-    close: bool,
 }
 
 /// Content a response shares with others rather than owns: an open file (sent with
 /// sendfile), or the bytes of a small file the file server holds in memory. Ranges and
 /// multipart responses select regions of it.
 #[derive(Clone, Debug)]
-pub enum Shared {
+pub enum Source {
     File(Arc<File>),
     Memory(Arc<[u8]>),
 }
@@ -44,8 +43,8 @@ pub enum Shared {
 pub enum Segment {
     /// Bytes of the response's byte buffer.
     Bytes(Range<usize>),
-    /// A region of the response's shared source.
-    Shared { offset: u64, len: u64 },
+    /// A region of the response's source.
+    Source { offset: u64, len: u64 },
 }
 
 /// A response's content, for the writer.
@@ -54,7 +53,7 @@ pub enum Content<'a> {
     Bytes(&'a [u8]),
     Segments {
         bytes: &'a [u8],
-        shared: &'a Shared,
+        source: &'a Source,
         segments: &'a [Segment],
     },
 }
@@ -85,6 +84,20 @@ impl fmt::Display for ResponseError {
 
 impl std::error::Error for ResponseError {}
 
+/// Fields a response carries once (RFC 9110 §5.3: not lists): adding one again replaces
+/// the value added before, so a handler cannot send two Content-Types.
+const SINGLETONS: &[&str] = &[
+    "content-type",
+    "content-location",
+    "content-range",
+    "location",
+    "etag",
+    "last-modified",
+    "expires",
+    "retry-after",
+    "age",
+];
+
 /// Fields the server owns: a handler setting them would break framing or duplicate them.
 const RESERVED: &[&str] = &[
     "content-length",
@@ -102,24 +115,29 @@ impl Response {
             status: 200,
             headers: Vec::new(),
             body: Vec::new(),
-            shared: None,
+            source: None,
             segments: Vec::new(),
             validators: None,
-            close: false,
         }
     }
 
-    /// Back to an empty 200, keeping the buffers' capacity.
+    /// Back to an empty 200, keeping the buffers' capacity unless it is large.
     pub(crate) fn reset(&mut self) {
         self.status = 200;
         self.headers.clear();
         self.clear_content();
-        self.close = false;
+        if self.body.capacity() > KEEP_CAPACITY {
+            crate::sys::memory::freed(self.body.capacity());
+            self.body = Vec::new();
+        }
+        if self.headers.capacity() > KEEP_CAPACITY {
+            self.headers = Vec::new();
+        }
     }
 
     fn clear_content(&mut self) {
         self.body.clear();
-        self.shared = None;
+        self.source = None;
         self.segments.clear();
         self.validators = None;
     }
@@ -138,19 +156,20 @@ impl Response {
     }
 
     /// Adds a field line. Names are checked against the token grammar and values against
-    /// field-value, so nothing a handler passes can split or corrupt the response.
+    /// field-value, so nothing a handler passes can split or corrupt the response. A field
+    /// that is not a list (Content-Type, Location, ETag, ...) replaces its earlier value.
     pub fn add_header(&mut self, name: &str, value: &[u8]) -> Result<(), ResponseError> {
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
+        if !is_token(name.as_bytes()) {
             return Err(ResponseError::InvalidHeaderName);
         }
-        if !value
-            .iter()
-            .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-        {
+        if !is_field_value(value) {
             return Err(ResponseError::InvalidHeaderValue);
         }
         if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
             return Err(ResponseError::ReservedHeader);
+        }
+        if SINGLETONS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            self.retain_headers(|n| !n.eq_ignore_ascii_case(name.as_bytes()));
         }
         self.push_header(name, &[value]);
         Ok(())
@@ -198,6 +217,9 @@ impl Response {
 
     /// Keeps only the fields `keep` says yes to.
     pub(crate) fn retain_headers(&mut self, keep: impl Fn(&[u8]) -> bool) {
+        if self.header_lines().all(|(name, _)| keep(name)) {
+            return;
+        }
         let mut kept = Vec::with_capacity(self.headers.len());
         for (name, value) in self.header_lines() {
             if keep(name) {
@@ -221,36 +243,28 @@ impl Response {
         self.body.extend_from_slice(bytes);
     }
 
-    /// The body buffer, to write into directly.
-    pub fn body_mut(&mut self) -> &mut Vec<u8> {
-        self.shared = None;
-        self.segments.clear();
-        self.validators = None;
-        &mut self.body
-    }
-
     /// Sends `len` bytes of `file` from `offset` as the body.
     pub fn set_file(&mut self, file: File, offset: u64, len: u64) {
-        self.set_shared(Shared::File(Arc::new(file)), offset, len);
+        self.set_source(Source::File(Arc::new(file)), offset, len);
     }
 
-    /// Sends `len` bytes of a shared source from `offset` as the body.
-    pub(crate) fn set_shared(&mut self, shared: Shared, offset: u64, len: u64) {
+    /// Sends `len` bytes of a source from `offset` as the body.
+    pub(crate) fn set_source(&mut self, source: Source, offset: u64, len: u64) {
         self.clear_content();
-        self.shared = Some(shared);
-        self.segments.push(Segment::Shared { offset, len });
+        self.source = Some(source);
+        self.segments.push(Segment::Source { offset, len });
     }
 
     /// Length of the content, whatever it is made of.
     pub fn body_len(&self) -> u64 {
-        match self.shared {
+        match self.source {
             None => self.body.len() as u64,
             Some(_) => self
                 .segments
                 .iter()
                 .map(|s| match s {
                     Segment::Bytes(r) => r.len() as u64,
-                    Segment::Shared { len, .. } => *len,
+                    Segment::Source { len, .. } => *len,
                 })
                 .sum(),
         }
@@ -258,14 +272,20 @@ impl Response {
 
     /// The content, for the writer.
     pub(crate) fn content(&self) -> Content<'_> {
-        match &self.shared {
+        match &self.source {
             None => Content::Bytes(&self.body),
-            Some(shared) => Content::Segments {
+            Some(source) => Content::Segments {
                 bytes: &self.body,
-                shared,
+                source,
                 segments: &self.segments,
             },
         }
+    }
+
+    /// Takes the body bytes of a response without a source, leaving it empty: a writer
+    /// queues a large body this way instead of copying it.
+    pub(crate) fn take_body(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.body)
     }
 
     /// Marks the content as a representation with these validators: conditional requests
@@ -278,21 +298,21 @@ impl Response {
         self.validators.as_ref()
     }
 
-    /// Turns the content into `parts` of the current shared content (which must be one
+    /// Turns the content into `parts` of the current source content (which must be one
     /// region), each as a region of the source: a single range, or several with separators
     /// appended to the byte buffer between them (multipart/byteranges).
     ///
     /// `pieces` alternates: for each range, the bytes to send before it, then the range;
     /// `tail` is sent after the last one.
     pub(crate) fn select_ranges(&mut self, pieces: &[(Vec<u8>, u64, u64)], tail: &[u8]) {
-        let Some(Segment::Shared { offset: base, .. }) = self.segments.first().cloned() else {
+        let Some(Segment::Source { offset: base, .. }) = self.segments.first().cloned() else {
             return;
         };
         self.segments.clear();
         self.body.clear();
         for (before, start, len) in pieces {
             self.push_bytes(before);
-            self.segments.push(Segment::Shared {
+            self.segments.push(Segment::Source {
                 offset: base + start,
                 len: *len,
             });
@@ -324,20 +344,9 @@ impl Response {
         self.retain_headers(|name| KEEP.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(name)));
     }
 
-    /// Asks the server to close the connection after this response.
-    pub fn close_connection(&mut self) {
-        self.close = true;
-    }
-
-    pub fn closes_connection(&self) -> bool {
-        self.close
-    }
-
     /// Makes this a short plain-text error: `404 Not Found\n`, say.
     pub fn set_error(&mut self, status: u16) {
-        let close = self.close;
         self.reset();
-        self.close = close;
         self.status = status;
         self.push_header("Content-Type", &[b"text/plain; charset=utf-8"]);
         let mut code = [0u8; 3];
@@ -350,6 +359,9 @@ impl Response {
         self.body.push(b'\n');
     }
 }
+
+/// Buffers larger than this are not kept when a response is reused.
+const KEEP_CAPACITY: usize = 64 * 1024;
 
 impl Default for Response {
     fn default() -> Self {
@@ -365,11 +377,6 @@ pub(crate) fn push_field(buf: &mut Vec<u8>, name: &str, value_parts: &[&[u8]]) {
         buf.extend_from_slice(part);
     }
     buf.extend_from_slice(b"\r\n");
-}
-
-/// tchar (RFC 9110 §5.6.2).
-pub fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 #[cfg(test)]

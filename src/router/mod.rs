@@ -1,22 +1,27 @@
 //! Routing: requests go to handlers registered by method and path pattern, or to static
 //! file mounts by URL prefix.
 //!
-//! For each request the path is normalized once. Routes are kept from most to least
-//! specific (registration order breaks ties), so the first route whose pattern and method
-//! both match wins; a GET route also answers HEAD. A path that only routes with other
+//! The method is looked at first: one no route uses and HTTP does not define is 501, and
+//! the requests that name no path (`OPTIONS *`, CONNECT) are answered for the server as a
+//! whole. Then the path is normalized once and looked up in a tree of route patterns (see
+//! `tree`), most specific first, registration order breaking ties: the first route whose
+//! method matches wins; a GET route also answers HEAD. A path that only routes with other
 //! methods match gets 405 with `Allow` (or 204 with `Allow` for OPTIONS). Otherwise the
 //! longest mount prefix covering the path serves it; otherwise 404.
 
 mod pattern;
+mod tree;
 
 use std::fmt;
 use std::sync::Arc;
 
 use crate::files::{self, from_segments, Refusal, StaticFiles};
+use crate::http::methods::{is_standard, respond_allow};
 use crate::http::path::{normalize, NormalPath};
 use crate::http::{Handler, Request, Response};
 
 pub use pattern::{Params, Pattern, PatternError, WILDCARD};
+use tree::Tree;
 
 /// What a route handler learns about how its route matched.
 #[derive(Debug)]
@@ -47,14 +52,14 @@ impl<'a> Matched<'a> {
 
 /// Answers the requests of one route.
 pub trait RouteHandler: Send + Sync {
-    fn handle(&self, req: &Request<'_>, route: &Matched<'_>, res: &mut Response);
+    fn handle(&self, req: &Request, route: &Matched<'_>, res: &mut Response);
 }
 
 impl<F> RouteHandler for F
 where
-    F: Fn(&Request<'_>, &Matched<'_>, &mut Response) + Send + Sync,
+    F: Fn(&Request, &Matched<'_>, &mut Response) + Send + Sync,
 {
-    fn handle(&self, req: &Request<'_>, route: &Matched<'_>, res: &mut Response) {
+    fn handle(&self, req: &Request, route: &Matched<'_>, res: &mut Response) {
         self(req, route, res)
     }
 }
@@ -101,7 +106,9 @@ struct Mount {
 /// See the module docs.
 #[derive(Default)]
 pub struct Router {
+    /// In registration order; the tree names them by index.
     routes: Vec<Route>,
+    tree: Tree,
     mounts: Vec<Mount>,
 }
 
@@ -134,18 +141,12 @@ impl Router {
             return Err(RouteError::Method(method.to_string()));
         }
         let pattern = Pattern::parse(pattern).map_err(RouteError::Pattern)?;
-        // Keep routes sorted from most to least specific; equals stay in registration order.
-        let at = self
-            .routes
-            .partition_point(|r| r.pattern.specificity(&pattern).is_le());
-        self.routes.insert(
-            at,
-            Route {
-                method: method.to_string(),
-                pattern,
-                handler,
-            },
-        );
+        self.tree.insert(&pattern, self.routes.len());
+        self.routes.push(Route {
+            method: method.to_string(),
+            pattern,
+            handler,
+        });
         Ok(())
     }
 
@@ -179,20 +180,22 @@ impl Router {
 
     fn resolve<'r>(&'r self, method: &str, path: &NormalPath<'_>) -> Target<'r> {
         let mut allowed: Vec<&str> = Vec::new();
+        let mut exact = None;
         let mut get_route = None;
-        for route in &self.routes {
-            if route.pattern.matches(path).is_none() {
-                continue;
-            }
+        self.tree.matches(path, &mut |id| {
+            let route = &self.routes[id];
             if route.method == method {
-                return Target::Route(route);
+                exact = Some(route);
+                return false;
             }
             if route.method == "GET" && get_route.is_none() {
                 get_route = Some(route);
             }
-            if !allowed.contains(&route.method.as_str()) {
-                allowed.push(&route.method);
-            }
+            allowed.push(&route.method);
+            true
+        });
+        if let Some(route) = exact {
+            return Target::Route(route);
         }
         if method == "HEAD" {
             if let Some(route) = get_route {
@@ -211,7 +214,7 @@ impl Router {
                 Target::Mount(mount)
             }
             Some(_) => {
-                allowed.push("GET");
+                allowed.extend(files::ALLOW);
                 Target::Methods(allowed)
             }
             None if !allowed.is_empty() => Target::Methods(allowed),
@@ -220,44 +223,41 @@ impl Router {
     }
 
     /// Whether `req` goes to a route's handler.
-    fn routes_to_handler(&self, req: &Request<'_>) -> bool {
+    fn routes_to_handler(&self, req: &Request) -> bool {
+        if !self.knows(req.method()) {
+            return false;
+        }
         match normalize(req.path()) {
             Ok(path) => matches!(self.resolve(req.method(), &path), Target::Route(_)),
             Err(_) => false,
         }
     }
 
-    /// `OPTIONS *`: what the server as a whole allows.
-    fn server_options(&self, res: &mut Response) {
-        let mut allowed: Vec<&str> = self.routes.iter().map(|r| r.method.as_str()).collect();
-        if !self.mounts.is_empty() {
-            allowed.push("GET");
-        }
-        respond_allow(204, allowed, res);
+    /// Whether anything here can answer `method`: HTTP defines it, or a route uses it.
+    fn knows(&self, method: &str) -> bool {
+        is_standard(method) || self.routes.iter().any(|r| r.method == method)
     }
-}
 
-/// `status` with an `Allow` field listing `methods`, plus HEAD where GET is allowed and
-/// OPTIONS, which is always answered.
-fn respond_allow(status: u16, mut methods: Vec<&str>, res: &mut Response) {
-    if methods.contains(&"GET") && !methods.contains(&"HEAD") {
-        methods.push("HEAD");
+    /// What the server as a whole allows, for requests that name no path.
+    fn server_methods(&self) -> Vec<&str> {
+        let mut methods: Vec<&str> = self.routes.iter().map(|r| r.method.as_str()).collect();
+        if !self.mounts.is_empty() {
+            methods.extend(files::ALLOW);
+        }
+        methods
     }
-    if !methods.contains(&"OPTIONS") {
-        methods.push("OPTIONS");
-    }
-    if status == 204 {
-        let _ = res.set_status(204);
-    } else {
-        res.set_error(status);
-    }
-    res.push_header("Allow", &[methods.join(", ").as_bytes()]);
 }
 
 impl Handler for Router {
-    fn handle(&self, req: &Request<'_>, res: &mut Response) {
-        if req.path() == "*" {
-            return self.server_options(res);
+    fn handle(&self, req: &Request, res: &mut Response) {
+        let method = req.method();
+        if !self.knows(method) {
+            return res.set_error(501);
+        }
+        // `OPTIONS *` and CONNECT's authority name no path: answer for the whole server.
+        if req.path() == "*" || method == "CONNECT" {
+            let status = if method == "OPTIONS" { 204 } else { 405 };
+            return respond_allow(status, self.server_methods(), res);
         }
         let Ok(path) = normalize(req.path()) else {
             return res.set_error(400);
@@ -271,9 +271,7 @@ impl Handler for Router {
                 };
                 route.handler.handle(req, &matched, res);
             }
-            Target::Methods(allowed) if req.method() == "OPTIONS" => {
-                respond_allow(204, allowed, res)
-            }
+            Target::Methods(allowed) if method == "OPTIONS" => respond_allow(204, allowed, res),
             Target::Methods(allowed) => respond_allow(405, allowed, res),
             Target::Mount(mount) => {
                 let rest = &path.segments[mount.segments.len()..];
@@ -295,12 +293,12 @@ impl Handler for Router {
     }
 
     /// Only a route's handler can use the content; static files, 404 and 405 answer at once.
-    fn wants_body(&self, req: &Request<'_>) -> bool {
+    fn wants_body(&self, req: &Request) -> bool {
         self.routes_to_handler(req)
     }
 
     /// Route handlers are host code; static files, 404 and 405 are not.
-    fn may_block(&self, req: &Request<'_>) -> bool {
+    fn may_block(&self, req: &Request) -> bool {
         self.routes_to_handler(req)
     }
 }

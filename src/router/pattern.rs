@@ -6,29 +6,15 @@
 //! the pattern ends in `*`.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 use std::fmt;
 
 use crate::http::path::NormalPath;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Segment {
+pub enum Segment {
     Literal(Vec<u8>),
     Param(String),
     Wildcard,
-}
-
-impl Segment {
-    /// How specific a segment is, compared position by position: a literal beats a
-    /// parameter, which beats the end of a pattern, which beats a wildcard.
-    fn rank(segment: Option<&Segment>) -> u8 {
-        match segment {
-            Some(Segment::Literal(_)) => 3,
-            Some(Segment::Param(_)) => 2,
-            None => 1,
-            Some(Segment::Wildcard) => 0,
-        }
-    }
 }
 
 /// A parsed route pattern.
@@ -101,6 +87,15 @@ impl Pattern {
         })
     }
 
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Whether the pattern ends in `/` (significant unless it ends in `*`).
+    pub fn trailing_slash(&self) -> bool {
+        self.trailing_slash
+    }
+
     /// Matches a normalized path; on success, the parameters in pattern order, with the
     /// wildcard's rest (if any) under [`WILDCARD`].
     pub fn matches<'p>(&'p self, path: &'p NormalPath<'_>) -> Option<Params<'p>> {
@@ -130,20 +125,6 @@ impl Pattern {
         }
         let exact = segments.next().is_none() && path.trailing_slash == self.trailing_slash;
         exact.then_some(params)
-    }
-
-    /// Orders patterns from most to least specific (see [`Segment::rank`]).
-    pub fn specificity(&self, other: &Pattern) -> Ordering {
-        let len = self.segments.len().max(other.segments.len());
-        for i in 0..len {
-            let mine = Segment::rank(self.segments.get(i));
-            let theirs = Segment::rank(other.segments.get(i));
-            match theirs.cmp(&mine) {
-                Ordering::Equal => {}
-                unequal => return unequal,
-            }
-        }
-        Ordering::Equal
     }
 }
 
@@ -208,27 +189,5 @@ mod tests {
         ] {
             assert!(Pattern::parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn specificity_order() {
-        let order = ["/a/b", "/a/{x}", "/a", "/a/*", "/{x}/b", "/*"];
-        let patterns: Vec<Pattern> = order.iter().map(|p| Pattern::parse(p).unwrap()).collect();
-        for i in 0..patterns.len() {
-            for j in i + 1..patterns.len() {
-                assert_ne!(
-                    patterns[i].specificity(&patterns[j]),
-                    Ordering::Greater,
-                    "{} before {}",
-                    order[i],
-                    order[j]
-                );
-            }
-        }
-        let a = Pattern::parse("/a/b").unwrap();
-        assert_eq!(
-            a.specificity(&Pattern::parse("/a/{y}").unwrap()),
-            Ordering::Less
-        );
     }
 }

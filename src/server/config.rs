@@ -24,6 +24,11 @@ pub struct Config {
     pub handler_threads: usize,
     /// Requests that may wait for a handler thread; past it, 503.
     pub handler_queue: usize,
+    /// Bytes of request content the server holds in memory at once, across all
+    /// connections (each body is also bounded by `limits.max_body`). Past it, reading
+    /// bodies pauses until memory comes back; a body kept waiting longer than the body
+    /// timeout gets 503.
+    pub max_buffered_body_bytes: usize,
 }
 
 /// How long a connection may take at each stage before it is cut off.
@@ -35,9 +40,10 @@ pub struct Timeouts {
     pub header: Duration,
     /// Between requests on a persistent connection. Past it: close.
     pub keep_alive: Duration,
-    /// Without any progress while reading request content; and once a body has taken
-    /// longer than this, it must have averaged 1 KiB/s, so a trickled body is cut off too.
-    /// Past either: 408, then close.
+    /// Without any progress while reading request content; and each stretch of this long
+    /// must bring the body 1 KiB/s, so a trickled body is cut off too. Past either: 408,
+    /// then close. Also how long a body may wait for memory (see
+    /// `Config::max_buffered_body_bytes`); past that: 503.
     pub body: Duration,
     /// Without any progress while sending a response (the client stopped reading).
     /// Past it: close.
@@ -72,6 +78,7 @@ impl Default for Config {
             timeouts: Timeouts::default(),
             handler_threads: 0,
             handler_queue: 1024,
+            max_buffered_body_bytes: 256 << 20,
         }
     }
 }
@@ -100,9 +107,10 @@ mod tests {
                 c.threads,
                 c.max_connections,
                 c.handler_threads,
-                c.handler_queue
+                c.handler_queue,
+                c.max_buffered_body_bytes
             ),
-            (0, 0, 0, 1024)
+            (0, 0, 0, 1024, 256 << 20)
         );
         let t = c.timeouts;
         let s = Duration::from_secs;

@@ -3,14 +3,16 @@
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::http::inbuf::InBuf;
-use crate::http::output::{Chunk, Output};
-use crate::http::session::{Env, Handoff, Next, Phase, Session};
-use crate::http::Response;
+use super::mailbox::{Mailbox, Responder};
+use super::pool::{Job, Pool, Ticket};
+use crate::h1::inbuf::InBuf;
+use crate::h1::output::{Chunk, Output};
+use crate::h1::{Env, Next, Phase, Session};
+use crate::http::body::BodyBudget;
+use crate::http::{Failure, Handler, Response};
 use crate::sys::epoll::{ERROR, READABLE, READ_HANGUP, URGENT};
 use crate::sys::socket::{self, Shutdown};
 
@@ -21,6 +23,8 @@ pub enum Wait {
     Write,
     /// Input, in this phase of the session.
     Input(Phase),
+    /// Memory for the body being read, which the server's other bodies hold.
+    Memory,
     /// The client's end of stream while draining before a graceful close.
     Linger,
     /// Nothing: the connection has more to do but used its turn; drive it again after the
@@ -33,6 +37,21 @@ pub enum Wait {
 pub enum Outcome {
     Open(Wait),
     Close,
+}
+
+/// What a worker lends a connection for one turn.
+pub struct Turn<'a> {
+    pub handler: &'a dyn Handler,
+    /// Threads for handlers that may block, if the server has them.
+    pub pool: Option<&'a Pool>,
+    /// Where answers from those threads come back, and this connection's token there.
+    pub mailbox: &'a Arc<Mailbox>,
+    pub token: u64,
+    pub env: Env<'a>,
+    /// The current time in seconds since the Unix epoch, to the second of the Date field.
+    pub now: u64,
+    /// Scratch response, reused across the requests the worker answers itself.
+    pub response: &'a mut Response,
 }
 
 /// sendfile(2) moves at most this much per call.
@@ -55,7 +74,6 @@ enum Flushed {
 /// See the module docs.
 pub struct Connection {
     socket: OwnedFd,
-    peer: SocketAddr,
     input: InBuf,
     output: Output,
     session: Session,
@@ -72,54 +90,62 @@ pub struct Connection {
     progress: bool,
     /// Bytes read from the socket, ever.
     bytes_read: u64,
-    /// When the body being read started arriving, `bytes_read` then, and which request
-    /// it belongs to (by `served()`), so each body gets a clock of its own.
-    body_started: Option<(Instant, u64, u64)>,
+    /// The window the body's arrival rate is measured over, for the body being read.
+    rate: Option<RateWindow>,
     /// Queued to be driven again after yielding its turn.
     pub queued: bool,
-    /// The cancel flag of the request handed to the pool, while it is out.
-    job: Option<Arc<AtomicBool>>,
+    /// Waiting for body memory, in the worker's list of such connections.
+    pub waiting_for_memory: bool,
+    /// The request out on a handler thread, while it is out.
+    ticket: Option<Arc<Ticket>>,
     /// The worker watches the socket for room to write (only while output waits for it).
     pub watching_writes: bool,
 }
 
+/// The bytes of one body read since a point in time: a body must keep up the minimum rate
+/// over each stretch of the body timeout, not merely on average since its start (a fast
+/// start would buy hours of trickling).
+#[derive(Clone, Copy, Debug)]
+struct RateWindow {
+    /// Which request (by `served()`) it measures, so each body gets a clock of its own.
+    request: u64,
+    since: Instant,
+    bytes_then: u64,
+}
+
 impl Drop for Connection {
-    /// A request still waiting for the handler pool is not run once its connection is
-    /// gone.
+    /// A request still waiting for a handler thread is not run once its connection is
+    /// gone, and its content's memory goes back now.
     fn drop(&mut self) {
-        if let Some(cancelled) = &self.job {
-            cancelled.store(true, Ordering::Release);
+        if let Some(ticket) = &self.ticket {
+            ticket.cancel();
         }
     }
 }
 
 impl Connection {
-    pub fn new(socket: OwnedFd, peer: SocketAddr) -> Connection {
+    pub fn new(socket: OwnedFd, peer: SocketAddr, budget: Option<Arc<BodyBudget>>) -> Connection {
         Connection {
             socket,
-            peer,
             input: InBuf::new(),
             output: Output::new(),
-            session: Session::new(),
+            session: Session::new(peer, budget),
             readable: false,
             peer_done: false,
             urgent: false,
             lingering: false,
             progress: false,
             bytes_read: 0,
-            body_started: None,
+            rate: None,
             queued: false,
-            job: None,
+            waiting_for_memory: false,
+            ticket: None,
             watching_writes: false,
         }
     }
 
     pub fn socket(&self) -> BorrowedFd<'_> {
         self.socket.as_fd()
-    }
-
-    pub fn peer(&self) -> SocketAddr {
-        self.peer
     }
 
     pub fn served(&self) -> u64 {
@@ -156,14 +182,32 @@ impl Connection {
         true
     }
 
-    /// Reads, answers and writes until the connection must wait for the network.
-    pub fn drive(&mut self, env: &mut Env<'_>) -> Outcome {
+    /// Reads, answers and writes until the connection must wait for the network, a
+    /// handler thread, or memory.
+    pub fn drive(&mut self, turn: &mut Turn<'_>) -> Outcome {
         if self.lingering {
             return self.drain();
         }
         let mut reads = 0;
         loop {
-            let next = self.session.process(&mut self.input, &mut self.output, env);
+            let (pool, mailbox, token) = (turn.pool, turn.mailbox, turn.token);
+            let handler = turn.handler;
+            let ticket = &mut self.ticket;
+            let next = self.session.serve(
+                &mut self.input,
+                &mut self.output,
+                &turn.env,
+                handler,
+                turn.response,
+                turn.now,
+                &mut |session, out, res| {
+                    let Some(pool) = pool.filter(|_| handler.may_block(session.request())) else {
+                        return false;
+                    };
+                    *ticket = hand_off(session, out, res, &turn.env, pool, mailbox, token);
+                    true
+                },
+            );
             match self.flush() {
                 Err(_) => return Outcome::Close,
                 Ok(Flushed::Blocked) => return Outcome::Open(Wait::Write),
@@ -173,13 +217,20 @@ impl Connection {
             let want = match next {
                 Next::Pause => continue,
                 Next::Close => return self.start_linger(),
-                // A handler runs elsewhere: read nothing until its response is back, and
-                // hold no buffer meanwhile if all input was used.
-                Next::Wait => {
+                // A handler runs elsewhere: read nothing until its answer is back, and hold
+                // no buffer meanwhile if all input was used.
+                Next::Answering => {
                     self.input.release_if_empty();
-                    return Outcome::Open(Wait::Input(Phase::Handler));
+                    return Outcome::Open(Wait::Input(Phase::Answering));
+                }
+                Next::Stalled => {
+                    // The slowness is the server's, not the client's.
+                    self.rate = None;
+                    return Outcome::Open(Wait::Memory);
                 }
                 Next::Read { want } => want,
+                // `serve` answers these itself.
+                Next::Head | Next::Request => continue,
             };
             if !self.readable {
                 let phase = self.session.phase(&self.input);
@@ -217,44 +268,57 @@ impl Connection {
         }
     }
 
-    /// Whether the body being read is too slow: after `grace` it must have averaged at
-    /// least `min_rate` bytes a second, or a client trickling a byte now and then would
-    /// hold the connection forever without ever tripping the (silence) body timeout.
-    pub fn body_too_slow(&mut self, now: Instant, grace: Duration, min_rate: u64) -> bool {
+    /// Whether the body being read is too slow: each stretch of `window` must have brought
+    /// at least `min_rate` bytes a second, or a client trickling a byte now and then would
+    /// hold the connection (and its memory) without ever tripping the silence timeout.
+    pub fn body_too_slow(&mut self, now: Instant, window: Duration, min_rate: u64) -> bool {
         if self.session.phase(&self.input) != Phase::Body {
+            self.rate = None;
             return false;
         }
         let request = self.session.served();
-        let (since, at_start, _) = match self.body_started {
-            Some(started) if started.2 == request => started,
-            _ => *self.body_started.insert((now, self.bytes_read, request)),
+        let rate = match self.rate {
+            Some(rate) if rate.request == request => rate,
+            _ => *self.rate.insert(RateWindow {
+                request,
+                since: now,
+                bytes_then: self.bytes_read,
+            }),
         };
-        let elapsed = now.saturating_duration_since(since);
-        if elapsed <= grace {
+        let elapsed = now.saturating_duration_since(rate.since);
+        if elapsed < window {
             return false;
         }
-        let received = self.bytes_read - at_start;
-        u128::from(received) * 1000 < u128::from(min_rate) * elapsed.as_millis()
+        let received = self.bytes_read - rate.bytes_then;
+        if u128::from(received) * 1000 < u128::from(min_rate) * elapsed.as_millis() {
+            return true;
+        }
+        self.rate = Some(RateWindow {
+            request,
+            since: now,
+            bytes_then: self.bytes_read,
+        });
+        false
     }
 
-    /// The request just handed off, if any, for the handler pool, with the flag that
-    /// cancels it if this connection closes first.
-    pub fn take_handoff(&mut self) -> Option<(Handoff, Arc<AtomicBool>)> {
-        let handoff = self.session.take_handoff()?;
-        let cancelled = Arc::new(AtomicBool::new(false));
-        self.job = Some(cancelled.clone());
-        Some((handoff, cancelled))
+    /// Queues the answer a handler thread sent back; `drive` then sends it and goes on.
+    pub fn complete(&mut self, res: &mut Response, turn: &mut Turn<'_>) {
+        self.ticket = None;
+        self.session.respond(&mut self.output, res, &turn.env);
     }
 
-    /// Queues the response to the handed-off request; `drive` then sends it and goes on.
-    pub fn complete(&mut self, res: &mut Response, env: &mut Env<'_>) {
-        self.job = None;
-        self.session.complete(&mut self.output, res, env);
+    /// The request out on a handler thread will get no answer from it: 500.
+    pub fn abandon(&mut self, turn: &mut Turn<'_>) {
+        self.ticket = None;
+        Failure::Abandoned.respond(turn.response);
+        self.session
+            .respond(&mut self.output, turn.response, &turn.env);
     }
 
-    /// Answers 408 to a head or body that took too long; `drive` then sends it and closes.
-    pub fn time_out(&mut self, env: &mut Env<'_>) {
-        self.session.time_out(&self.input, &mut self.output, env);
+    /// Answers a head or body that took too long; `drive` then sends it and closes.
+    pub fn time_out(&mut self, turn: &mut Turn<'_>) {
+        self.session
+            .time_out(&self.input, &mut self.output, &turn.env);
     }
 
     /// Sends queued output, up to this turn's share.
@@ -321,18 +385,46 @@ impl Connection {
     }
 }
 
+/// Gives the request of `session` to a handler thread of `pool`, its answer to come back
+/// through `mailbox`; returns the ticket that cancels it if the connection goes first. With
+/// the queue full, the client is told at once (503) and there is no ticket.
+fn hand_off(
+    session: &mut Session,
+    out: &mut Output,
+    res: &mut Response,
+    env: &Env<'_>,
+    pool: &Pool,
+    mailbox: &Arc<Mailbox>,
+    token: u64,
+) -> Option<Arc<Ticket>> {
+    let ticket = Arc::new(Ticket::new(session.take_request()));
+    let job = Job {
+        ticket: ticket.clone(),
+        responder: Responder::new(mailbox.clone(), token),
+    };
+    match pool.submit(job) {
+        Ok(()) => Some(ticket),
+        Err(job) => {
+            job.responder.dismiss();
+            Failure::Overloaded.respond(res);
+            session.respond(out, res, env);
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::{Read, Write};
     use std::os::unix::net::UnixStream;
 
     use super::*;
-    use crate::http::{Handler, Limits, Request};
+    use crate::http::{Limits, Request};
 
     struct Echo;
 
     impl Handler for Echo {
-        fn handle(&self, req: &Request<'_>, res: &mut Response) {
+        fn handle(&self, req: &Request, res: &mut Response) {
             res.set_body(req.body());
         }
     }
@@ -341,9 +433,11 @@ mod tests {
     fn an_idle_connection_gives_its_buffers_back() {
         let (server_end, mut client) = UnixStream::pair().unwrap();
         server_end.set_nonblocking(true).unwrap();
-        let mut conn = Connection::new(OwnedFd::from(server_end), "127.0.0.1:1".parse().unwrap());
+        let peer = "127.0.0.1:1".parse().unwrap();
+        let mut conn = Connection::new(OwnedFd::from(server_end), peer, None);
         let limits = Limits::default();
         let date = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+        let mailbox = Arc::new(Mailbox::new().unwrap());
         let mut response = Response::new();
         let body = vec![b'x'; 200 * 1024];
         let mut request = format!(
@@ -361,17 +455,20 @@ mod tests {
         let mut outcome = Outcome::Open(Wait::Input(Phase::Idle));
         for _ in 0..1000 {
             conn.note_events(READABLE);
-            let mut env = Env {
+            let mut turn = Turn {
                 handler: &Echo,
-                limits: &limits,
-                date: &date,
+                pool: None,
+                mailbox: &mailbox,
+                token: 0,
+                env: Env {
+                    limits: &limits,
+                    date: &date,
+                    stopping: false,
+                },
                 now: 0,
-                peer: conn.peer(),
                 response: &mut response,
-                stopping: false,
-                defer: false,
             };
-            outcome = conn.drive(&mut env);
+            outcome = conn.drive(&mut turn);
             if conn.served() == 1 && conn.output.is_empty() {
                 break;
             }

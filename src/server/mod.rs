@@ -1,8 +1,11 @@
-//! The server: a listening socket, worker threads each running an epoll loop, and the
-//! connections they serve. Nothing here formats HTTP; `http::session` does that.
+//! The server: a listening socket, worker threads each running an epoll loop, the
+//! connections they serve, and the threads that answer requests whose handlers may block.
+//! It moves bytes and threads; what a request means and which status answers it are
+//! decided in `h1` and `http`.
 
 mod config;
 mod connection;
+mod mailbox;
 mod pool;
 mod signals;
 mod timers;
@@ -18,19 +21,25 @@ use std::thread::JoinHandle;
 pub use config::{Config, Timeouts};
 pub use signals::StopSignals;
 
-use crate::http::Handler;
-use crate::sys::eventfd::EventFd;
+use crate::http::{BodyBudget, Handler};
+use crate::sys::fd::Kept;
 use crate::sys::rlimit::raise_open_files_limit;
 use crate::sys::socket::{self, Shutdown};
-use pool::{Completions, Pool};
+use mailbox::Mailbox;
+use pool::Pool;
 use worker::Worker;
 
 /// Connections a listener queues before workers accept them (the kernel caps it at
 /// net.core.somaxconn).
 const BACKLOG: i32 = 4096;
 
+/// In a forked child, what the parent's servers left: their threads' state, which must not
+/// be dropped there (see `Server::stop`).
+static LEFT_BY_THE_PARENT: std::sync::Mutex<Vec<Box<dyn std::any::Any + Send>>> =
+    std::sync::Mutex::new(Vec::new());
+
 /// What the workers of one server share.
-pub(crate) struct Shared {
+pub(crate) struct Core {
     /// One listening socket in every worker's epoll set with EPOLLEXCLUSIVE, so a new
     /// connection wakes one idle worker. (SO_REUSEPORT listeners would let another process
     /// bind the same port and take a share of the connections, and closing one of them
@@ -42,14 +51,25 @@ pub(crate) struct Shared {
     connections: AtomicUsize,
     /// Threads for handlers that may block, if the config asks for them.
     pool: Option<Arc<Pool>>,
+    /// Memory for request bodies, across all connections.
+    budget: Arc<BodyBudget>,
 }
 
 /// A running server. Dropping it stops it.
+///
+/// A server belongs to the process that started it. In a child forked after the start,
+/// its threads do not exist and its listening socket is shared with the parent, so
+/// stopping or dropping it there only closes the child's copies of its descriptors: the
+/// parent's server goes on.
 pub struct Server {
-    shared: Arc<Shared>,
-    wakers: Vec<Arc<EventFd>>,
+    core: Arc<Core>,
+    mailboxes: Vec<Arc<Mailbox>>,
     threads: Vec<JoinHandle<()>>,
     local_addr: SocketAddr,
+    /// The process that started it.
+    owner: u32,
+    /// The descriptors that live in its threads, for a forked child to close.
+    descriptors: Vec<Kept>,
 }
 
 impl Server {
@@ -64,50 +84,45 @@ impl Server {
             .map_err(|e| describe(e, &format!("bind {}", config.bind)))?;
         let local_addr = socket::local_addr(listener.as_fd())?;
         let workers = config.worker_count();
-        let completions: Vec<Arc<Completions>> = if config.handler_threads > 0 {
-            (0..workers)
-                .map(|_| Completions::new().map(Arc::new))
-                .collect::<io::Result<_>>()?
-        } else {
-            Vec::new()
+        let mailboxes: Vec<Arc<Mailbox>> = (0..workers)
+            .map(|_| Mailbox::new().map(Arc::new))
+            .collect::<io::Result<_>>()?;
+        let budget = BodyBudget::new(config.max_buffered_body_bytes);
+        let told = mailboxes.clone();
+        budget.set_on_release(move || {
+            for mailbox in &told {
+                mailbox.memory_released();
+            }
+        });
+        let pool = match config.handler_threads {
+            0 => None,
+            threads => Some(Pool::start(threads, config.handler_queue, handler.clone())?),
         };
-        let pool = if config.handler_threads > 0 {
-            Some(Pool::start(
-                config.handler_threads,
-                config.handler_queue,
-                handler.clone(),
-                config.limits.clone(),
-                completions.clone(),
-            )?)
-        } else {
-            None
-        };
-        let shared = Arc::new(Shared {
+        let mut descriptors = vec![Kept::of(listener.as_fd())];
+        descriptors.extend(mailboxes.iter().map(|m| Kept::of(m.waker().as_fd())));
+        let core = Arc::new(Core {
             listener,
             config,
             handler,
             stopping: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
             pool,
+            budget,
         });
         let mut server = Server {
-            shared,
-            wakers: Vec::with_capacity(workers),
+            core,
+            mailboxes,
             threads: Vec::with_capacity(workers),
             local_addr,
+            owner: std::process::id(),
+            descriptors,
         };
-        for i in 0..workers {
-            let waker = Arc::new(EventFd::new()?);
-            let worker = Worker::new(
-                server.shared.clone(),
-                waker.clone(),
-                i,
-                completions.get(i).cloned(),
-            )?;
+        for (i, mailbox) in server.mailboxes.iter().enumerate() {
+            let worker = Worker::new(server.core.clone(), mailbox.clone())?;
+            server.descriptors.push(Kept::of(worker.epoll_fd()));
             let thread = std::thread::Builder::new()
                 .name(format!("roost-worker-{i}"))
                 .spawn(move || worker.run())?;
-            server.wakers.push(waker);
             server.threads.push(thread);
         }
         Ok(server)
@@ -122,7 +137,7 @@ impl Server {
     /// handler pool. A handler must not stop its own server: stopping waits for them.
     pub fn worker_threads(&self) -> Vec<std::thread::ThreadId> {
         let mut ids: Vec<_> = self.threads.iter().map(|t| t.thread().id()).collect();
-        if let Some(pool) = &self.shared.pool {
+        if let Some(pool) = &self.core.pool {
             ids.extend(pool.thread_ids());
         }
         ids
@@ -130,30 +145,75 @@ impl Server {
 
     /// Open connections right now, across all workers.
     pub fn connections(&self) -> usize {
-        self.shared.connections.load(Ordering::Relaxed)
+        self.core.connections.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of request content held in memory right now, across all connections (at most
+    /// `Config::max_buffered_body_bytes`).
+    pub fn buffered_body_bytes(&self) -> usize {
+        self.core.budget.used()
+    }
+
+    /// Whether this process started the server (and not a parent it was forked from).
+    pub fn is_owned_by_this_process(&self) -> bool {
+        std::process::id() == self.owner
     }
 
     /// Stops gracefully: new connections are refused at once, connections without a
     /// request in flight are closed, responses in flight are finished (each closing its
     /// connection) for up to `Timeouts::shutdown`, then the workers are joined. A handler
     /// still running then is waited for (host code cannot be interrupted); requests still
-    /// queued for the handler pool are dropped. Calling it again does nothing.
+    /// queued for the handler threads are dropped. Calling it again does nothing.
+    ///
+    /// In a process forked from the one that started the server, it only closes this
+    /// process's copies of the server's descriptors (see the type's docs).
     pub fn stop(&mut self) {
-        if self.shared.stopping.swap(true, Ordering::AcqRel) {
+        if !self.is_owned_by_this_process() {
+            return self.let_go_in_a_forked_child();
+        }
+        if self.core.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
-        for waker in &self.wakers {
-            waker.notify();
+        for mailbox in &self.mailboxes {
+            mailbox.wake();
         }
         // Refuse new connections now rather than when the descriptor is finally closed.
-        socket::shutdown(self.shared.listener.as_fd(), Shutdown::Read);
+        socket::shutdown(self.core.listener.as_fd(), Shutdown::Read);
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
+        // The workers closed their descriptors; what is left closes with the server.
+        self.descriptors.clear();
         // The workers are done, so nothing waits for the pool: let it finish and join it.
-        if let Some(pool) = &self.shared.pool {
+        if let Some(pool) = &self.core.pool {
             pool.stop();
         }
+    }
+
+    /// In a forked child: the threads are the parent's (joining them would wait forever),
+    /// and so is the listening socket (shutting it down would refuse the parent's
+    /// connections). Close only this process's copies of the descriptors; the memory the
+    /// parent's threads own is unreachable here.
+    fn let_go_in_a_forked_child(&mut self) {
+        if self.threads.is_empty() && self.descriptors.is_empty() {
+            return;
+        }
+        for thread in self.threads.drain(..) {
+            std::mem::forget(thread);
+        }
+        if let Some(pool) = &self.core.pool {
+            for thread in pool.take_threads() {
+                std::mem::forget(thread);
+            }
+        }
+        for kept in self.descriptors.drain(..) {
+            kept.close_in_forked_child();
+        }
+        // What owns those descriptors must never close them again here: keep it alive
+        // (and reachable) for the rest of the process.
+        let mut kept = LEFT_BY_THE_PARENT.lock().unwrap_or_else(|e| e.into_inner());
+        kept.push(Box::new(self.core.clone()));
+        kept.push(Box::new(self.mailboxes.clone()));
     }
 }
 

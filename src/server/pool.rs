@@ -1,66 +1,45 @@
-//! The handler pool: threads that run handlers which may block (host code), so that the
-//! I/O workers go on serving other connections meanwhile.
+//! Handler threads: they answer the requests whose handlers may block (host code), so that
+//! the I/O workers go on serving other connections meanwhile.
 //!
-//! A worker hands a request over as a [`Job`] (its head and body, copied); a pool thread
-//! parses the head again, calls the handler, applies preconditions and ranges, and gives
-//! the response back to that worker's [`Completions`], waking it through an eventfd. The
-//! queue is bounded: when it is full, the worker answers 503 itself.
+//! A worker hands a request over as a [`Job`]: a [`Ticket`] holding the request, and the
+//! [`Responder`] its answer goes back through. A pool thread answers it with
+//! `http::answer`, the same function a worker uses for what it answers itself. The queue
+//! is bounded: when it is full, the job comes back and the worker answers it as overloaded.
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::http::conditional;
-use crate::http::parse::{header_slots, parse_head, HeadResult};
-use crate::http::{Handler, Limits, Request, Response};
-use crate::sys::eventfd::EventFd;
-use crate::sys::signal;
+use super::mailbox::Responder;
+use crate::http::{answer, Handler, Request, Response};
+use crate::sys::{memory, signal};
+
+/// A request out of its connection's hands, until a pool thread claims it or the
+/// connection goes away first (and with it the request, its content's memory included).
+pub struct Ticket(Mutex<Option<Box<Request>>>);
+
+impl Ticket {
+    pub fn new(request: Box<Request>) -> Ticket {
+        Ticket(Mutex::new(Some(request)))
+    }
+
+    /// Takes the request to answer it; `None` once cancelled.
+    fn claim(&self) -> Option<Box<Request>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// The connection is gone: drop the request now if nobody claimed it.
+    pub fn cancel(&self) {
+        drop(self.claim());
+    }
+}
 
 /// A request for the pool.
 pub struct Job {
-    /// Which worker gets the response back.
-    pub worker: usize,
-    /// The connection's token within that worker.
-    pub token: u64,
-    pub head: Vec<u8>,
-    pub body: Vec<u8>,
-    pub peer: SocketAddr,
-    /// Set when the connection closes: a job still waiting is then dropped unrun, since
-    /// its answer could go nowhere.
-    pub cancelled: Arc<AtomicBool>,
-}
-
-/// Responses finished by the pool for one worker, and how to wake it.
-pub struct Completions {
-    done: Mutex<Vec<(u64, Response)>>,
-    pub waker: EventFd,
-}
-
-impl Completions {
-    pub fn new() -> std::io::Result<Completions> {
-        Ok(Completions {
-            done: Mutex::new(Vec::new()),
-            waker: EventFd::new()?,
-        })
-    }
-
-    /// Takes every finished response, as (connection token, response).
-    pub fn take(&self) -> Vec<(u64, Response)> {
-        self.waker.drain();
-        std::mem::take(&mut *self.done.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    fn push(&self, token: u64, response: Response) {
-        self.done
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((token, response));
-        self.waker.notify();
-    }
+    pub ticket: Arc<Ticket>,
+    pub responder: Responder,
 }
 
 struct Queue {
@@ -76,22 +55,13 @@ pub struct Pool {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-/// What a pool thread needs.
-struct Context {
-    pool: Arc<Pool>,
-    handler: Arc<dyn Handler>,
-    limits: Limits,
-    completions: Vec<Arc<Completions>>,
-}
-
 impl Pool {
-    /// Starts `threads` pool threads with room for `capacity` waiting jobs.
+    /// Starts `threads` pool threads answering with `handler`, with room for `capacity`
+    /// waiting jobs.
     pub fn start(
         threads: usize,
         capacity: usize,
         handler: Arc<dyn Handler>,
-        limits: Limits,
-        completions: Vec<Arc<Completions>>,
     ) -> std::io::Result<Arc<Pool>> {
         let pool = Arc::new(Pool {
             queue: Mutex::new(Queue {
@@ -102,17 +72,11 @@ impl Pool {
             capacity: capacity.max(1),
             threads: Mutex::new(Vec::new()),
         });
-        let context = Arc::new(Context {
-            pool: pool.clone(),
-            handler,
-            limits,
-            completions,
-        });
         for i in 0..threads {
-            let context = context.clone();
+            let (pool_ref, handler) = (pool.clone(), handler.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("roost-handler-{i}"))
-                .spawn(move || run(&context));
+                .spawn(move || run(&pool_ref, &*handler));
             match spawned {
                 Ok(thread) => pool
                     .threads
@@ -151,20 +115,27 @@ impl Pool {
             .collect()
     }
 
-    /// Drops the jobs still queued (the workers are gone, nobody would get their answers;
-    /// jobs of closed connections are skipped anyway) and joins the threads. A handler that is still running is waited for: host code
-    /// cannot be interrupted.
+    /// Drops the jobs still queued (the workers are gone: nobody would send their answers)
+    /// and joins the threads. A handler still running is waited for: host code cannot be
+    /// interrupted.
     pub fn stop(&self) {
-        {
+        let dropped = {
             let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             queue.closed = true;
-            queue.jobs.clear();
+            std::mem::take(&mut queue.jobs)
+        };
+        for job in dropped {
+            job.responder.dismiss();
         }
         self.ready.notify_all();
-        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
-        for thread in threads {
+        for thread in self.take_threads() {
             let _ = thread.join();
         }
+    }
+
+    /// The threads' handles, for a stop (or for a forked child to forget).
+    pub fn take_threads(&self) -> Vec<JoinHandle<()>> {
+        std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn next(&self) -> Option<Job> {
@@ -181,35 +152,26 @@ impl Pool {
     }
 }
 
-fn run(context: &Context) {
+fn run(pool: &Pool, handler: &dyn Handler) {
     signal::block_all_in_this_thread();
-    while let Some(job) = context.pool.next() {
-        if job.cancelled.load(Ordering::Acquire) {
+    while let Some(Job { ticket, responder }) = pool.next() {
+        let Some(request) = ticket.claim() else {
+            // Its connection closed while it waited: nobody is there to answer.
+            responder.dismiss();
             continue;
-        }
-        let mut response = Response::new();
-        // A panic anywhere in answering (printed by the panic hook) gives 500; the
-        // connection always gets an answer and the pool thread goes on.
-        let answered = catch_unwind(AssertUnwindSafe(|| answer(context, &job, &mut response)));
-        if answered.is_err() {
-            response.set_error(500);
-        }
-        if let Some(completions) = context.completions.get(job.worker) {
-            completions.push(job.token, response);
-        }
+        };
+        // Whatever fails in here, the responder, dropped unfinished, still answers for it,
+        // and the thread goes on.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            let mut response = Response::new();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            answer(handler, &request, &mut response, now);
+            // The content's memory goes back before the answer is sent.
+            drop(request);
+            responder.finish(response);
+        }));
+        memory::release_if_due();
     }
-}
-
-/// Runs the handler for one job, then applies preconditions and ranges.
-fn answer(context: &Context, job: &Job, response: &mut Response) {
-    let mut slots = header_slots();
-    let HeadResult::Complete(head, _) = parse_head(&job.head, &mut slots, &context.limits) else {
-        return response.set_error(500);
-    };
-    let req = Request::new(&head, &job.body, job.peer);
-    context.handler.handle(&req, response);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    conditional::apply(&req, response, now);
 }

@@ -7,30 +7,29 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::connection::{Connection, Outcome, Wait};
-use super::pool::{Completions, Job};
+use super::connection::{Connection, Outcome, Turn, Wait};
+use super::mailbox::{Letter, Mailbox};
 use super::timers::{Kind, Timers};
-use super::Shared;
+use super::Core;
+use crate::h1::{Env, Phase};
 use crate::http::date::DateCache;
-use crate::http::session::{Env, Phase};
 use crate::http::Response;
 use crate::sys::epoll::{Epoll, Event, EDGE, EXCLUSIVE, READABLE, READ_HANGUP, URGENT, WRITABLE};
-use crate::sys::eventfd::EventFd;
-use crate::sys::signal;
-use crate::sys::socket;
+use crate::sys::{memory, signal, socket};
 
 const LISTENER: u64 = u64::MAX;
-const WAKER: u64 = u64::MAX - 1;
-const COMPLETIONS: u64 = u64::MAX - 2;
+const MAILBOX: u64 = u64::MAX - 1;
 
 /// Why a connection is driven.
 enum Action {
-    /// Readiness from epoll, or a turn given back after yielding.
+    /// Readiness from epoll, a turn given back after yielding, or memory come back.
     Event,
-    /// Its head or body timeout passed: answer 408.
+    /// Its head or body timeout passed.
     TimedOut,
-    /// The handler pool finished the response to its handed-off request.
-    Completed(Response),
+    /// A handler thread sent the answer to its request.
+    Answered(Response),
+    /// Its request will get no answer from the handler thread that had it.
+    Abandoned,
 }
 
 /// Connections accepted per wakeup, so that one worker does not take a whole burst while
@@ -38,8 +37,8 @@ enum Action {
 const ACCEPT_BATCH: usize = 16;
 /// How long accepting pauses when the process is out of descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-/// The slowest a request body may arrive, on average, once it has taken longer than the
-/// body timeout (bytes a second).
+/// The slowest a request body may arrive over any stretch of the body timeout (bytes a
+/// second).
 const MIN_BODY_RATE: u64 = 1024;
 /// Events handled per epoll_wait.
 const EVENTS: usize = 256;
@@ -50,8 +49,8 @@ const INPUT_EVENTS: u32 = READABLE | READ_HANGUP | URGENT | EDGE;
 
 /// See the module docs.
 pub struct Worker {
-    shared: Arc<Shared>,
-    waker: Arc<EventFd>,
+    core: Arc<Core>,
+    mailbox: Arc<Mailbox>,
     epoll: Epoll,
     events: Vec<Event>,
     /// Connection slots; a slot's generation goes into its epoll token, so an event for a
@@ -67,31 +66,21 @@ pub struct Worker {
     stop_deadline: Option<Instant>,
     /// Connections that yielded their turn, to drive again on the next loop.
     again: Vec<u64>,
-    /// This worker's place among the server's workers, for the handler pool.
-    index: usize,
-    /// Where the handler pool leaves this worker's responses, with a handler pool.
-    completions: Option<Arc<Completions>>,
+    /// Connections waiting for body memory, to drive again when some comes back.
+    waiting_for_memory: Vec<u64>,
 }
 
 impl Worker {
-    /// Sets up a worker's epoll set with the shared listener and its own waker.
-    pub fn new(
-        shared: Arc<Shared>,
-        waker: Arc<EventFd>,
-        index: usize,
-        completions: Option<Arc<Completions>>,
-    ) -> io::Result<Worker> {
+    /// Sets up a worker's epoll set with the shared listener and its own mailbox.
+    pub fn new(core: Arc<Core>, mailbox: Arc<Mailbox>) -> io::Result<Worker> {
         let epoll = Epoll::new(EVENTS)?;
-        epoll.add(shared.listener.as_fd(), READABLE | EXCLUSIVE, LISTENER)?;
-        epoll.add(waker.as_fd(), READABLE, WAKER)?;
-        if let Some(completions) = &completions {
-            epoll.add(completions.waker.as_fd(), READABLE, COMPLETIONS)?;
-        }
-        let t = &shared.config.timeouts;
+        epoll.add(core.listener.as_fd(), READABLE | EXCLUSIVE, LISTENER)?;
+        epoll.add(mailbox.waker().as_fd(), READABLE, MAILBOX)?;
+        let t = &core.config.timeouts;
         let timers = Timers::new([t.header, t.keep_alive, t.header, t.body, t.write, t.linger]);
         Ok(Worker {
-            shared,
-            waker,
+            core,
+            mailbox,
             epoll,
             events: Vec::with_capacity(EVENTS),
             conns: Vec::new(),
@@ -104,9 +93,13 @@ impl Worker {
             accept_paused_until: None,
             stop_deadline: None,
             again: Vec::new(),
-            index,
-            completions,
+            waiting_for_memory: Vec::new(),
         })
+    }
+
+    /// The epoll descriptor, for a forked child that must close its copy.
+    pub fn epoll_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.epoll.as_fd()
     }
 
     /// Serves until the server stops and the last connection is done (or the shutdown
@@ -132,12 +125,12 @@ impl Worker {
                 let Event { token, events } = self.events[i];
                 match token {
                     LISTENER => self.accept(now),
-                    WAKER => self.begin_stop(now),
-                    COMPLETIONS => self.on_completions(now),
+                    MAILBOX => self.on_mail(now),
                     _ => self.on_event(token, events, now),
                 }
             }
             self.expire(now);
+            memory::release_if_due();
             if let Some(deadline) = self.stop_deadline {
                 if self.live == 0 {
                     break;
@@ -160,6 +153,7 @@ impl Worker {
             self.timers.next_deadline(),
             self.accept_paused_until,
             self.stop_deadline,
+            memory::due_in().map(|wait| now + wait),
         ];
         match deadlines.into_iter().flatten().min() {
             None => -1,
@@ -177,13 +171,13 @@ impl Worker {
             return;
         }
         for _ in 0..ACCEPT_BATCH {
-            match socket::accept(self.shared.listener.as_fd()) {
+            match socket::accept(self.core.listener.as_fd()) {
                 Ok((fd, peer)) => {
-                    let max = self.shared.config.max_connections;
-                    let open = self.shared.connections.fetch_add(1, Ordering::Relaxed);
+                    let max = self.core.config.max_connections;
+                    let open = self.core.connections.fetch_add(1, Ordering::Relaxed);
                     if max > 0 && open >= max {
                         // Over the limit: close at once, the others are unaffected.
-                        self.shared.connections.fetch_sub(1, Ordering::Relaxed);
+                        self.core.connections.fetch_sub(1, Ordering::Relaxed);
                         continue;
                     }
                     let _ = socket::set_nodelay(fd.as_fd());
@@ -191,10 +185,11 @@ impl Worker {
                     let token = self.token(slot);
                     if self.epoll.add(fd.as_fd(), INPUT_EVENTS, token).is_err() {
                         self.free.push(slot);
-                        self.shared.connections.fetch_sub(1, Ordering::Relaxed);
+                        self.core.connections.fetch_sub(1, Ordering::Relaxed);
                         continue;
                     }
-                    self.conns[slot as usize] = Some(Connection::new(fd, peer));
+                    let budget = Some(self.core.budget.clone());
+                    self.conns[slot as usize] = Some(Connection::new(fd, peer, budget));
                     self.live += 1;
                     self.timers.start(slot, Kind::FirstRequest, now);
                 }
@@ -205,17 +200,17 @@ impl Worker {
                         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
                             // Out of descriptors or memory: stop accepting for a moment
                             // instead of spinning on a listener that stays readable.
-                            let _ = self.epoll.delete(self.shared.listener.as_fd());
+                            let _ = self.epoll.delete(self.core.listener.as_fd());
                             self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
                         }
                         // The listener was shut down: the server is stopping.
-                        _ if self.shared.stopping.load(Ordering::Acquire) => {
-                            let _ = self.epoll.delete(self.shared.listener.as_fd());
+                        _ if self.core.stopping.load(Ordering::Acquire) => {
+                            let _ = self.epoll.delete(self.core.listener.as_fd());
                         }
                         // Anything else (a network error the man page says to retry, a
                         // security module saying no): back off and try again.
                         _ => {
-                            let _ = self.epoll.delete(self.shared.listener.as_fd());
+                            let _ = self.epoll.delete(self.core.listener.as_fd());
                             self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
                         }
                     }
@@ -256,21 +251,44 @@ impl Worker {
         }
     }
 
-    /// Responses the handler pool finished: each goes to its connection, if still open.
-    fn on_completions(&mut self, now: Instant) {
-        let Some(completions) = &self.completions else {
-            return;
-        };
-        for (token, response) in completions.take() {
-            let slot = token as u32;
-            if self.generations.get(slot as usize) == Some(&((token >> 32) as u32)) {
-                self.drive(slot, now, Action::Completed(response));
+    /// What other threads posted: answers for connections (if still open), body memory
+    /// come back, or a stop.
+    fn on_mail(&mut self, now: Instant) {
+        let mail = self.mailbox.take();
+        for letter in mail.letters {
+            let (token, action) = match letter {
+                Letter::Answer { token, response } => (token, Action::Answered(response)),
+                Letter::Abandoned { token } => (token, Action::Abandoned),
+            };
+            if let Some(slot) = self.live_slot(token) {
+                self.drive(slot, now, action);
             }
+        }
+        if mail.memory {
+            for token in std::mem::take(&mut self.waiting_for_memory) {
+                if let Some(slot) = self.live_slot(token) {
+                    if let Some(conn) = self.conns[slot as usize].as_mut() {
+                        conn.waiting_for_memory = false;
+                    }
+                    self.drive(slot, now, Action::Event);
+                }
+            }
+        }
+        if self.core.stopping.load(Ordering::Acquire) {
+            self.begin_stop(now);
         }
     }
 
-    /// Runs a connection until it waits, then sets its timeout or closes it. A panic in a
-    /// handler or in request handling closes only this connection.
+    /// The slot of the connection with `token`, if it is still the one open there.
+    fn live_slot(&self, token: u64) -> Option<u32> {
+        let slot = token as u32;
+        let current = self.generations.get(slot as usize) == Some(&((token >> 32) as u32));
+        (current && self.conns[slot as usize].is_some()).then_some(slot)
+    }
+
+    /// Runs a connection until it waits, then sets its timeout or closes it. A panic in
+    /// request handling (handlers' own panics are answered with 500) closes only this
+    /// connection.
     fn drive(&mut self, slot: u32, now: Instant, action: Action) {
         let token = self.token(slot);
         let Some(conn) = self.conns[slot as usize].as_mut() else {
@@ -278,23 +296,27 @@ impl Worker {
         };
         let stopping = self.stop_deadline.is_some();
         let served_before = conn.served();
-        let mut env = Env {
-            handler: &*self.shared.handler,
-            limits: &self.shared.config.limits,
-            date: self.date.get(),
+        let mut turn = Turn {
+            handler: &*self.core.handler,
+            pool: self.core.pool.as_deref(),
+            mailbox: &self.mailbox,
+            token,
+            env: Env {
+                limits: &self.core.config.limits,
+                date: self.date.get(),
+                stopping,
+            },
             now: self.date.secs(),
-            peer: conn.peer(),
             response: &mut self.response,
-            stopping,
-            defer: self.shared.pool.is_some(),
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             match action {
                 Action::Event => {}
-                Action::TimedOut => conn.time_out(&mut env),
-                Action::Completed(mut response) => conn.complete(&mut response, &mut env),
+                Action::TimedOut => conn.time_out(&mut turn),
+                Action::Answered(mut response) => conn.complete(&mut response, &mut turn),
+                Action::Abandoned => conn.abandon(&mut turn),
             }
-            conn.drive(&mut env)
+            conn.drive(&mut turn)
         }));
         let wait = match outcome {
             Ok(Outcome::Open(wait)) => wait,
@@ -305,7 +327,7 @@ impl Worker {
         let watch_writes = match wait {
             Wait::Write => true,
             Wait::Yield => conn.watching_writes,
-            Wait::Input(_) | Wait::Linger => false,
+            Wait::Input(_) | Wait::Linger | Wait::Memory => false,
         };
         if watch_writes != conn.watching_writes {
             let events = INPUT_EVENTS | if watch_writes { WRITABLE } else { 0 };
@@ -313,30 +335,6 @@ impl Worker {
                 return self.close(slot);
             }
             conn.watching_writes = watch_writes;
-        }
-        if let Some((handoff, cancelled)) = conn.take_handoff() {
-            let job = Job {
-                worker: self.index,
-                token,
-                head: handoff.head,
-                body: handoff.body,
-                peer: conn.peer(),
-                cancelled,
-            };
-            let queued = self.shared.pool.as_ref().map(|pool| pool.submit(job));
-            if !matches!(queued, Some(Ok(()))) {
-                // The pool is full (or gone): answer 503, and let the connection go on
-                // with its next turn (not here: a client pipelining against a full queue
-                // must not hold the worker, nor nest a call per request).
-                let mut busy = Response::new();
-                busy.set_error(503);
-                conn.complete(&mut busy, &mut env);
-                if !conn.queued {
-                    conn.queued = true;
-                    self.again.push(token);
-                }
-                return;
-            }
         }
         // A request answered in this turn restarts the idle and head clocks: the keep-alive
         // timeout counts from the last response, a head's from its own first byte. Body and
@@ -367,15 +365,23 @@ impl Worker {
             Wait::Input(Phase::Idle) => (Kind::KeepAlive, answered),
             Wait::Input(Phase::Head) => (Kind::Head, answered),
             Wait::Input(Phase::Body) => {
-                let grace = self.shared.config.timeouts.body;
-                if conn.body_too_slow(now, grace, MIN_BODY_RATE) {
+                let window = self.core.config.timeouts.body;
+                if conn.body_too_slow(now, window, MIN_BODY_RATE) {
                     return self.drive(slot, now, Action::TimedOut);
                 }
                 (Kind::Body, progress)
             }
-            Wait::Input(Phase::Closing) => (Kind::Linger, false),
+            // The server holds it up: the body timeout runs on, and when it passes the
+            // client is told the server could not take its body (503).
+            Wait::Memory => {
+                if !conn.waiting_for_memory {
+                    conn.waiting_for_memory = true;
+                    self.waiting_for_memory.push(token);
+                }
+                (Kind::Body, false)
+            }
             // No timeout while a handler runs: the client is waiting on us.
-            Wait::Input(Phase::Handler) => return self.timers.cancel(slot),
+            Wait::Input(Phase::Answering) => return self.timers.cancel(slot),
         };
         if restart {
             self.timers.start(slot, kind, now);
@@ -388,9 +394,9 @@ impl Worker {
         if self.accept_paused_until.is_some_and(|t| t <= now) {
             self.accept_paused_until = None;
             if self.stop_deadline.is_none() {
-                let _ =
-                    self.epoll
-                        .add(self.shared.listener.as_fd(), READABLE | EXCLUSIVE, LISTENER);
+                let _ = self
+                    .epoll
+                    .add(self.core.listener.as_fd(), READABLE | EXCLUSIVE, LISTENER);
             }
         }
         while let Some((slot, kind)) = self.timers.pop_expired(now) {
@@ -407,12 +413,11 @@ impl Worker {
     /// The server is stopping: accept nothing more, close connections that have no request
     /// in flight, and let the others finish (their responses will say `Connection: close`).
     fn begin_stop(&mut self, now: Instant) {
-        self.waker.drain();
-        if self.stop_deadline.is_some() || !self.shared.stopping.load(Ordering::Acquire) {
+        if self.stop_deadline.is_some() {
             return;
         }
-        self.stop_deadline = Some(now + self.shared.config.timeouts.shutdown);
-        let _ = self.epoll.delete(self.shared.listener.as_fd());
+        self.stop_deadline = Some(now + self.core.config.timeouts.shutdown);
+        let _ = self.epoll.delete(self.core.listener.as_fd());
         for slot in 0..self.conns.len() as u32 {
             if self.conns[slot as usize]
                 .as_ref()
@@ -429,7 +434,7 @@ impl Worker {
             self.generations[slot as usize] = self.generations[slot as usize].wrapping_add(1);
             self.free.push(slot);
             self.live -= 1;
-            self.shared.connections.fetch_sub(1, Ordering::Relaxed);
+            self.core.connections.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
@@ -438,7 +443,7 @@ impl Drop for Worker {
     /// Connections still open when a worker ends (forced at the shutdown deadline, or the
     /// loop failing) are closed with it; the shared count must not keep them.
     fn drop(&mut self) {
-        self.shared
+        self.core
             .connections
             .fetch_sub(self.live, Ordering::Relaxed);
     }

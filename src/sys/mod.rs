@@ -7,7 +7,9 @@
 pub mod clock;
 pub mod epoll;
 pub mod eventfd;
+pub mod fd;
 pub mod file;
+pub mod memory;
 pub mod rlimit;
 pub mod signal;
 pub mod socket;

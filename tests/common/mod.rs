@@ -2,6 +2,8 @@
 //! files, and a client that speaks raw bytes and parses responses exactly.
 #![allow(dead_code)]
 
+pub mod child;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -115,7 +117,7 @@ pub fn start_static(root: &Path) -> Server {
 pub struct Echo;
 
 impl Handler for Echo {
-    fn handle(&self, req: &Request<'_>, res: &mut Response) {
+    fn handle(&self, req: &Request, res: &mut Response) {
         if req.path() == "/panic" {
             panic!("handler panics on purpose");
         }
@@ -123,8 +125,11 @@ impl Handler for Echo {
         res.add_header("X-Path", req.path().as_bytes()).unwrap();
         res.add_header("X-Query", req.query().unwrap_or("").as_bytes())
             .unwrap();
-        res.add_header("X-Version", format!("1.{}", req.minor_version()).as_bytes())
-            .unwrap();
+        let version: &[u8] = match req.version() {
+            roost::http::Version::Http10 => b"1.0",
+            roost::http::Version::Http11 => b"1.1",
+        };
+        res.add_header("X-Version", version).unwrap();
         if let Some(authority) = req.authority() {
             res.add_header("X-Authority", authority).unwrap();
         }
@@ -133,7 +138,7 @@ impl Handler for Echo {
         res.set_body(req.body());
     }
 
-    fn wants_body(&self, req: &Request<'_>) -> bool {
+    fn wants_body(&self, req: &Request) -> bool {
         req.path() != "/reject-body"
     }
 }

@@ -68,6 +68,7 @@ class roost_options(ctypes.Structure):
         ("shutdown_timeout_ms", ctypes.c_uint32),
         ("handler_threads", ctypes.c_uint32),
         ("handler_queue", ctypes.c_uint32),
+        ("max_buffered_body_bytes", ctypes.c_uint64),
     ]
 
 
@@ -128,7 +129,7 @@ _declare("roost_server_start", _r, [_p], checked=True)
 _declare("roost_server_port", ctypes.c_uint16, [_p])
 _declare("roost_server_stop", _r, [_p], checked=True)
 _declare("roost_server_free", _r, [_p], checked=True)
-for _name in ("method", "path", "target", "query", "body"):
+for _name in ("method", "path", "target", "query", "body", "authority"):
     _declare("roost_request_" + _name, roost_str, [_p])
 # Lookups return ROOST_ERR_NOT_FOUND routinely: the caller checks, no errcheck.
 _declare("roost_request_query_param", _r, [_p, _s, _n, _str_out])
@@ -136,10 +137,15 @@ _declare("roost_request_header", _r, [_p, _s, _n, _str_out])
 _declare("roost_request_header_count", _n, [_p])
 _declare("roost_request_header_at", _r, [_p, _n, _str_out, _str_out])
 _declare("roost_request_param", _r, [_p, _s, _n, _str_out])
+_declare("roost_request_param_count", _n, [_p])
+_declare("roost_request_param_at", _r, [_p, _n, _str_out, _str_out])
+_declare("roost_request_query_count", _n, [_p])
+_declare("roost_request_query_at", _r, [_p, _n, _str_out, _str_out])
 _declare("roost_request_peer", _r, [_p, _str_out, ctypes.POINTER(ctypes.c_uint16)])
 _declare("roost_response_set_status", _r, [_p, ctypes.c_uint16], checked=True)
 _declare("roost_response_add_header", _r, [_p, _s, _n, _s, _n], checked=True)
 _declare("roost_response_set_body", _r, [_p, _s, _n], checked=True)
 _declare("roost_response_set_file", _r, [_p, _s, _n], checked=True)
+_declare("roost_response_set_file_at", _r, [_p, _s, _n, _s, _n], checked=True)
 
 version = lib.roost_version().decode()

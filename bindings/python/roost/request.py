@@ -1,7 +1,6 @@
 """The request a Python handler receives."""
 
 import ctypes
-import urllib.parse
 from collections.abc import Mapping
 
 from . import _lib
@@ -46,6 +45,17 @@ class Headers(Mapping):
         return "Headers(%r)" % (self._pairs,)
 
 
+def _pairs(ptr, count, at):
+    """The (name, value) pairs a count/at pair of library functions gives, as text."""
+    name, value = _lib.roost_str(), _lib.roost_str()
+    pairs = []
+    for i in range(count(ptr)):
+        if at(ptr, i, ctypes.byref(name), ctypes.byref(value)) == 0:
+            pairs.append((name.bytes().decode("utf-8", "replace"),
+                          value.bytes().decode("utf-8", "replace")))
+    return pairs
+
+
 class Request:
     """One request, read from the library during the handler call.
 
@@ -53,9 +63,8 @@ class Request:
     gone, so only what the handler already read stays available.
     """
 
-    def __init__(self, ptr, param_names):
+    def __init__(self, ptr):
         self._ptr = ptr
-        self._param_names = param_names
         self._cache = {}
 
     def _release(self):
@@ -91,14 +100,24 @@ class Request:
         return self._get("raw_query", lambda p: lib.roost_request_query(p).bytes().decode("ascii"))
 
     @property
-    def query(self):
-        """The query parameters, decoded: {"q": "two words"}. The first of repeats wins."""
+    def host(self):
+        """The authority the request is for ("example.com:8080"): from an absolute target
+        (GET http://example.com:8080/ HTTP/1.1), else the Host header; None without either."""
 
-        def read(_):
+        def read(p):
+            view = lib.roost_request_authority(p)
+            return view.bytes().decode("latin-1") if view.ptr else None
+
+        return self._get("host", read)
+
+    @property
+    def query(self):
+        """The query parameters, decoded by the library: {"q": "two words"}. The first of
+        repeats wins."""
+
+        def read(p):
             values = {}
-            for key, value in urllib.parse.parse_qsl(
-                self.raw_query, keep_blank_values=True, errors="replace"
-            ):
+            for key, value in _pairs(p, lib.roost_request_query_count, lib.roost_request_query_at):
                 values.setdefault(key, value)
             return values
 
@@ -124,13 +143,7 @@ class Request:
         is under "*"."""
 
         def read(p):
-            values = {}
-            out = _lib.roost_str()
-            for name in self._param_names:
-                raw = name.encode()
-                if lib.roost_request_param(p, raw, len(raw), ctypes.byref(out)) == 0:
-                    values[name] = out.bytes().decode("utf-8", "replace")
-            return values
+            return dict(_pairs(p, lib.roost_request_param_count, lib.roost_request_param_at))
 
         return self._get("params", read)
 

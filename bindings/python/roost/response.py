@@ -10,13 +10,21 @@ lib = _lib.lib
 
 class File:
     """A response body read from a file, sent the way static mounts send files
-    (sendfile, Content-Type from the extension unless a header sets one)."""
+    (sendfile, Content-Type from the extension unless a header sets one).
 
-    def __init__(self, path):
+    File(path) sends the file at `path`, wherever it is. File(relpath, root=DIR) sends
+    `relpath` below DIR, confined the way a static mount is: dotfiles are hidden and the
+    kernel refuses any path that leaves DIR, through a symlink too. Use it for paths a
+    client chose: File(req.params["*"], root="/srv/files")."""
+
+    def __init__(self, path, root=None):
         self.path = os.fsencode(path)
+        self.root = None if root is None else os.fsencode(root)
 
     def __repr__(self):
-        return "roost.File(%r)" % os.fsdecode(self.path)
+        if self.root is None:
+            return "roost.File(%r)" % os.fsdecode(self.path)
+        return "roost.File(%r, root=%r)" % (os.fsdecode(self.path), os.fsdecode(self.root))
 
 
 def _split(result):
@@ -39,7 +47,8 @@ def _encode_body(body):
     if isinstance(body, (bytes, bytearray, memoryview)):
         return bytes(body), "application/octet-stream"
     if isinstance(body, (dict, list)):
-        return json.dumps(body).encode("utf-8"), "application/json"
+        # NaN and Infinity are not JSON (RFC 8259): refuse them rather than send them.
+        return json.dumps(body, allow_nan=False).encode("utf-8"), "application/json"
     if isinstance(body, File):
         return body, None
     raise TypeError("a handler's body must be str, bytes, dict, list, roost.File or None, "
@@ -69,7 +78,9 @@ def write(res, result):
     for name, value in pairs:
         name_b, value_b = name.encode("latin-1"), value.encode("latin-1")
         lib.roost_response_add_header(res, name_b, len(name_b), value_b, len(value_b))
-    if isinstance(body, File):
+    if isinstance(body, File) and body.root is not None:
+        lib.roost_response_set_file_at(res, body.root, len(body.root), body.path, len(body.path))
+    elif isinstance(body, File):
         lib.roost_response_set_file(res, body.path, len(body.path))
     elif body:
         lib.roost_response_set_body(res, body, len(body))

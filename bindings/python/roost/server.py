@@ -3,7 +3,6 @@
 import atexit
 import ctypes
 import os
-import re
 import sys
 import traceback
 import weakref
@@ -13,8 +12,6 @@ from .request import Request
 from .response import write
 
 lib = _lib.lib
-
-_PARAM = re.compile(r"^\{(\w+)\}$")
 
 # Callbacks of servers that could not be freed (closed from one of their own handlers, then
 # dropped): the library may still call them, so they must never be collected.
@@ -27,20 +24,11 @@ _open_servers = weakref.WeakSet()
 
 @atexit.register
 def _close_open_servers():
+    # A server belongs to the process that started it: in a forked child this does
+    # nothing (closing a server there only releases the child's copy anyway).
     for server in list(_open_servers):
-        server.close()
-
-
-def _param_names(pattern):
-    """The parameter names in a route pattern, "*" for a trailing wildcard."""
-    names = []
-    for segment in pattern.split("/"):
-        match = _PARAM.match(segment)
-        if match:
-            names.append(match.group(1))
-        elif segment == "*":
-            names.append("*")
-    return names
+        if server._pid == os.getpid():
+            server.close()
 
 
 def _bounded(name, value, low, high):
@@ -55,9 +43,10 @@ class Server:
 
     Options are keyword arguments: host, port (0 picks a free one), threads (0: one per
     CPU), max_connections, max_head_bytes, max_uri_bytes, max_headers, max_body_bytes,
-    handler_threads and handler_queue (see below), and timeouts in seconds:
-    header_timeout, keepalive_timeout, body_timeout, write_timeout, shutdown_timeout.
-    Register routes and static folders, then start().
+    max_buffered_body_bytes (request bodies held in memory at once, across connections;
+    default 256 MiB), handler_threads and handler_queue (see below), and timeouts in
+    seconds: header_timeout, keepalive_timeout, body_timeout, write_timeout,
+    shutdown_timeout. Register routes and static folders, then start().
 
     Handlers run on the server's I/O threads, or with handler_threads=N on N threads of
     their own, so that a slow handler never stalls static files or other connections;
@@ -70,11 +59,13 @@ class Server:
     # The most each count may be: ctypes would silently wrap a larger or negative value.
     _COUNTS = {"threads": 2**32 - 1, "max_connections": 2**32 - 1, "max_head_bytes": 2**32 - 1,
                "max_uri_bytes": 2**32 - 1, "max_headers": 2**32 - 1, "max_body_bytes": 2**64 - 1,
-               "handler_threads": 2**32 - 1, "handler_queue": 2**32 - 1}
+               "handler_threads": 2**32 - 1, "handler_queue": 2**32 - 1,
+               "max_buffered_body_bytes": 2**64 - 1}
 
     def __init__(self, host="127.0.0.1", port=8080, **options):
         self._handle = None
         self._callbacks = []
+        self._pid = os.getpid()
         opts = _lib.roost_options()
         lib.roost_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
         self._host = ctypes.create_string_buffer(host.encode(), len(host.encode()))
@@ -108,10 +99,9 @@ class Server:
 
     def add_route(self, method, pattern, func):
         """Like route(), without the decorator."""
-        names = _param_names(pattern)
 
         def call(req_ptr, res_ptr, _userdata):
-            request = Request(req_ptr, names)
+            request = Request(req_ptr)
             try:
                 write(res_ptr, func(request))
                 return _lib.HANDLER_DONE

@@ -308,6 +308,68 @@ class RoutesTest(ServerCase):
             kept[0].body
 
 
+class HostSafetyTest(ServerCase):
+    def test_json_with_nan_is_refused(self):
+        self.srv.add_route("GET", "/nan", lambda req: {"x": float("nan")})
+        port = self.start()
+        with contextlib.redirect_stderr(io.StringIO()):
+            status, _, body = request(port, "GET", "/nan")
+        self.assertEqual(status, 500, body)
+
+    def test_the_effective_host_of_an_absolute_form_target(self):
+        self.srv.add_route("GET", "/where", lambda req: req.host)
+        port = self.start()
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(b"GET http://example.com:81/where HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                break
+            reply += data
+        sock.close()
+        self.assertTrue(reply.endswith(b"\r\n\r\nexample.com:81"), reply)
+        self.assertEqual(request(port, "GET", "/where", headers={"Host": "plain"})[2], b"plain")
+
+    def test_files_below_a_root_stay_below_it(self):
+        with tempfile.TemporaryDirectory() as root:
+            os.mkdir(os.path.join(root, "docs"))
+            with open(os.path.join(root, "docs", "a.txt"), "w") as f:
+                f.write("inside")
+            with open(os.path.join(root, ".secret"), "w") as f:
+                f.write("hidden")
+            self.srv.add_route("GET", "/files/*", lambda req: roost.File(req.params["*"], root=root))
+            self.srv.add_route("GET", "/joined/*",
+                               lambda req: roost.File(os.path.join(root, req.params["*"])))
+            port = self.start()
+            self.assertEqual(request(port, "GET", "/files/docs/a.txt")[2], b"inside")
+            with contextlib.redirect_stderr(io.StringIO()):
+                for path in ("/files/..%2F..%2F..%2F..%2Fetc%2Fpasswd", "/joined/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+                             "/files/%2Fetc%2Fpasswd", "/joined/%2Fetc%2Fpasswd"):
+                    status, _, body = request(port, "GET", path)
+                    self.assertNotIn(b"root:", body, path)
+                    self.assertEqual(status, 400, path)
+                self.assertEqual(request(port, "GET", "/files/.secret")[0], 500)
+                self.assertEqual(request(port, "GET", "/files/missing.txt")[0], 500)
+
+    def test_a_forked_child_leaves_the_parents_server_alone(self):
+        self.srv.add_route("GET", "/", lambda req: "parent")
+        port = self.start()
+        pid = os.fork()
+        if pid == 0:
+            # What a child does on its way out: closes what it has, runs atexit hooks.
+            try:
+                self.srv.close()
+                import atexit
+                atexit._run_exitfuncs()
+            finally:
+                os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        for _ in range(3):
+            self.assertEqual(request(port, "GET", "/")[2], b"parent")
+
+
 class LifecycleTest(unittest.TestCase):
     def test_a_second_server_in_the_same_process(self):
         with roost.Server(port=0) as one, roost.Server(port=0) as two:
@@ -399,26 +461,49 @@ class LifecycleTest(unittest.TestCase):
                 @srv.route("GET", "/block")
                 def block(req):
                     started.set()
-                    release.wait(10)
+                    release.wait(30)
                     return "released"
 
                 srv.start()
                 result = {}
                 slow = threading.Thread(target=lambda: result.update(r=request(srv.port, "GET", "/block")))
                 slow.start()
-                self.assertTrue(started.wait(10))
-                # One I/O thread, busy only if the handler ran on it.
-                self.assertEqual(request(srv.port, "GET", "/a.txt")[2], b"static")
-                release.set()
-                slow.join()
+                try:
+                    self.assertTrue(started.wait(10))
+                    # One I/O thread, stalled if the handler ran on it: then this request
+                    # would time out, since the handler waits until it is released below.
+                    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=3)
+                    conn.request("GET", "/a.txt")
+                    self.assertEqual(conn.getresponse().read(), b"static")
+                    conn.close()
+                finally:
+                    release.set()
+                    slow.join()
                 self.assertEqual(result["r"][2], b"released")
 
     def test_options_are_applied(self):
-        with roost.Server(port=0, threads=1, max_body_bytes=10, keepalive_timeout=0.2) as srv:
+        def threads():
+            # (A new thread names itself once it runs: count threads, not names.)
+            return set(os.listdir("/proc/self/task"))
+
+        before = threads()
+        with roost.Server(port=0, threads=3, max_body_bytes=10, keepalive_timeout=0.2) as srv:
             srv.add_route("POST", "/", lambda req: "ok")
             srv.start()
+            self.assertEqual(len(threads() - before), 3, "three I/O threads, no others")
             self.assertEqual(request(srv.port, "POST", "/", body=b"x" * 11)[0], 413)
             self.assertEqual(request(srv.port, "POST", "/", body=b"x" * 10)[0], 200)
+            # The keep-alive timeout closes an idle connection long before the default 5 s.
+            sock = socket.create_connection(("127.0.0.1", srv.port), timeout=3)
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
+            received = b""
+            while True:
+                data = sock.recv(4096)  # raises socket.timeout if the connection stays open
+                if not data:
+                    break
+                received += data
+            sock.close()
+            self.assertTrue(received.startswith(b"HTTP/1.1 200 OK"), received)
 
     def test_close_is_idempotent_and_a_closed_server_refuses_use(self):
         srv = roost.Server(port=0)

@@ -2,12 +2,15 @@
 //! how the message ends and whether the connection survives it.
 
 use std::mem::MaybeUninit;
+use std::ops::Range;
 
 use httparse::Header;
 
-use super::limits::Limits;
-use super::syntax::{list_items, trim_ows};
-use super::uri::{parse_target, valid_authority, Target};
+use super::target::{parse_target, Target};
+use crate::http::request::Line;
+use crate::http::syntax::{list_items, trim_ows};
+use crate::http::uri::valid_authority;
+use crate::http::{Limits, Request, Version};
 
 /// How the request content is delimited (RFC 9112 §6.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,9 +103,46 @@ pub fn parse_head<'a>(
     }
 }
 
+/// Makes `req` the request `head` describes: the head's text (`buf[..len]`, where `head`
+/// was parsed from) is copied into the request, and its parts recorded as ranges in it. A
+/// part that is not text of the head (the `/` an absolute target without a path stands
+/// for) is appended after it.
+pub fn fill_request(req: &mut Request, head: &Head<'_>, buf: &[u8], len: usize) {
+    req.fill_head(|text, fields| {
+        text.extend_from_slice(&buf[..len]);
+        let base = buf.as_ptr() as usize;
+        let mut range = |part: &[u8]| -> Range<usize> {
+            let at = (part.as_ptr() as usize).wrapping_sub(base);
+            if at <= len && part.len() <= len - at {
+                at..at + part.len()
+            } else {
+                let start = text.len();
+                text.extend_from_slice(part);
+                start..text.len()
+            }
+        };
+        for h in head.headers {
+            let field = (range(h.name.as_bytes()), range(h.value));
+            fields.push(field);
+        }
+        Line {
+            method: range(head.method.as_bytes()),
+            target: range(head.raw_target.as_bytes()),
+            path: range(head.target.path.as_bytes()),
+            query: head.target.query.map(|q| range(q.as_bytes())),
+            authority: head.target.authority.map(|a| range(a.as_bytes())),
+            version: if head.minor_version == 0 {
+                Version::Http10
+            } else {
+                Version::Http11
+            },
+        }
+    });
+}
+
 /// How many bytes of empty lines precede the request line. RFC 9112 §2.2 has a server
-/// ignore at least one CRLF there, and httparse skips them all.
-fn empty_lines(buf: &[u8]) -> usize {
+/// ignore at least one CRLF there; the session counts them against the head limit.
+pub fn empty_lines(buf: &[u8]) -> usize {
     buf.iter()
         .position(|&b| b != b'\r' && b != b'\n')
         .unwrap_or(buf.len())
@@ -211,9 +251,12 @@ where
                     keep_alive_token = true;
                 }
             }
-        } else if name.eq_ignore_ascii_case("expect") && minor_version == 1 {
+        } else if name.eq_ignore_ascii_case("expect")
+            && minor_version == 1
+            && !trim_ows(h.value).is_empty()
+        {
             // An HTTP/1.0 client cannot know about 100-continue; its expectation is ignored
-            // (RFC 9110 §10.1.1).
+            // (RFC 9110 §10.1.1), and so is an empty one, as nginx does.
             if h.value.eq_ignore_ascii_case(b"100-continue") {
                 expect_continue = true;
             } else {

@@ -1,16 +1,14 @@
-//! The chunked transfer coding (RFC 9112 §7.1), decoded in place.
+//! The chunked transfer coding (RFC 9112 §7.1), decoded as it arrives.
 //!
-//! The decoder works on the region of the input buffer that starts where the content starts.
-//! Chunk data is moved down over the chunk framing, so when the last chunk arrives the whole
-//! decoded content sits contiguously right after the head and the request can be handed to a
-//! handler without another copy. After each call the caller cuts the framing already
-//! consumed out of the buffer ([`ChunkedDecoder::framing`]), so raw framing never piles up.
+//! The decoder reads framing byte by byte and copies chunk data into the request's body,
+//! so raw framing never piles up in memory and a body grows only with its content.
 //!
 //! Framing is strict: every line ends in CRLF, sizes are hex digits only, chunk extensions
 //! follow their grammar (`;name[=token|"quoted"]`), trailer lines are `name: value`, and
 //! each line is capped in length.
 
-use super::response::is_token_byte;
+use crate::http::body::{Body, Refused};
+use crate::http::syntax::{hex_digit, is_field_value_byte, is_token_byte};
 
 /// The longest chunk-size line or trailer line accepted (RFC 9112 §7.1.1: a server ought
 /// to limit chunk extensions).
@@ -59,17 +57,17 @@ pub enum Decoded {
     Done,
     /// More input is needed.
     NeedMore,
+    /// The body could not grow: call again with the rest of the input once it can.
+    Stalled(Refused),
 }
 
-/// Decodes a chunked body in place; see the module docs.
+/// Decodes a chunked body; see the module docs.
 #[derive(Clone, Debug)]
 pub struct ChunkedDecoder {
     state: State,
     size: u64,
-    /// Decoded bytes so far, at the start of the region.
-    decoded: usize,
-    /// Raw bytes consumed so far, from the start of the region.
-    consumed: usize,
+    /// Content bytes so far.
+    decoded: u64,
     /// Bytes of the current framing line.
     line: usize,
     /// Bytes of trailer fields so far.
@@ -82,51 +80,33 @@ impl ChunkedDecoder {
             state: State::Size { any: false },
             size: 0,
             decoded: 0,
-            consumed: 0,
             line: 0,
             trailer: 0,
         }
     }
 
-    /// Decoded content length so far; the content is `region[..decoded()]`.
-    pub fn decoded(&self) -> usize {
-        self.decoded
-    }
-
-    /// Raw bytes of the region this body used so far; once decoding is done, the next
-    /// request starts there.
-    pub fn consumed(&self) -> usize {
-        self.consumed
-    }
-
-    /// The consumed framing that sits between the decoded content and the unread input:
-    /// `region[decoded()..consumed()]`. Remove it from the buffer and call
-    /// [`ChunkedDecoder::framing_removed`].
-    pub fn framing(&self) -> std::ops::Range<usize> {
-        self.decoded..self.consumed
-    }
-
-    /// Records that the caller cut [`ChunkedDecoder::framing`] out of the region.
-    pub fn framing_removed(&mut self) {
-        self.consumed = self.decoded;
-    }
-
-    /// Decodes what `region` holds past what was consumed before. Errors are statuses:
-    /// 413 when the content passes `max_body`, 431 when the trailers pass `max_trailer`,
-    /// 400 for anything malformed or a framing line longer than [`MAX_LINE`].
+    /// Decodes from `input`, appending content to `body`, and returns how many bytes of
+    /// `input` it used, with the progress or a status: 413 when the content passes
+    /// `max_body`, 431 when the trailers pass `max_trailer`, 400 for anything malformed or
+    /// a framing line longer than [`MAX_LINE`]. After `Done`, the next request starts at
+    /// the returned offset.
     pub fn decode(
         &mut self,
-        region: &mut [u8],
+        input: &[u8],
+        body: &mut Body,
         max_body: u64,
         max_trailer: usize,
-    ) -> Result<Decoded, u16> {
-        while self.consumed < region.len() {
+    ) -> (usize, Result<Decoded, u16>) {
+        let mut at = 0;
+        while at < input.len() {
             if let State::Data(left) = self.state {
-                let available = region.len() - self.consumed;
+                let available = input.len() - at;
                 let take = usize::try_from(left).map_or(available, |l| l.min(available));
-                region.copy_within(self.consumed..self.consumed + take, self.decoded);
-                self.decoded += take;
-                self.consumed += take;
+                if let Err(refused) = body.try_extend(&input[at..at + take]) {
+                    return (at, Ok(Decoded::Stalled(refused)));
+                }
+                at += take;
+                self.decoded += take as u64;
                 let left = left - take as u64;
                 self.state = if left == 0 {
                     State::DataCr
@@ -135,22 +115,27 @@ impl ChunkedDecoder {
                 };
                 continue;
             }
-            let byte = region[self.consumed];
-            self.consumed += 1;
+            let byte = input[at];
+            at += 1;
             self.line += 1;
             if self.line > MAX_LINE {
-                return Err(400);
+                return (at, Err(400));
             }
-            self.state = self.step(byte, max_body, max_trailer)?;
-            if self.state == State::Done {
-                return Ok(Decoded::Done);
+            match self.step(byte, max_body, max_trailer) {
+                Ok(State::Done) => {
+                    self.state = State::Done;
+                    return (at, Ok(Decoded::Done));
+                }
+                Ok(state) => self.state = state,
+                Err(status) => return (at, Err(status)),
             }
         }
-        Ok(if self.state == State::Done {
+        let progress = if self.state == State::Done {
             Decoded::Done
         } else {
             Decoded::NeedMore
-        })
+        };
+        (at, Ok(progress))
     }
 
     fn step(&mut self, byte: u8, max_body: u64, max_trailer: usize) -> Result<State, u16> {
@@ -160,8 +145,8 @@ impl ChunkedDecoder {
                 if self.size > u64::MAX >> 4 {
                     return Err(413);
                 }
-                self.size = self.size << 4 | u64::from(hex_value(b));
-                if self.decoded as u64 + self.size > max_body {
+                self.size = self.size << 4 | u64::from(hex_digit(b).unwrap_or(0));
+                if self.decoded + self.size > max_body {
                     return Err(413);
                 }
                 Size { any: true }
@@ -184,7 +169,7 @@ impl ChunkedDecoder {
             (ExtToken, b'\r') => SizeLf,
             (ExtQuoted, b'"') => ExtGap,
             (ExtQuoted, b'\\') => ExtQuotedEscape,
-            (ExtQuoted | ExtQuotedEscape, b) if is_field_byte(b) => ExtQuoted,
+            (ExtQuoted | ExtQuotedEscape, b) if is_field_value_byte(b) => ExtQuoted,
             (SizeLf, b'\n') => {
                 self.line = 0;
                 match std::mem::take(&mut self.size) {
@@ -204,7 +189,7 @@ impl ChunkedDecoder {
             }
             (TrailerName, b':') => TrailerValue,
             (TrailerValue, b'\r') => TrailerLf,
-            (TrailerValue, b) if is_field_byte(b) => {
+            (TrailerValue, b) if is_field_value_byte(b) => {
                 self.count_trailer(max_trailer)?;
                 TrailerValue
             }
@@ -234,29 +219,17 @@ impl Default for ChunkedDecoder {
     }
 }
 
-/// A byte allowed in a field value or quoted string: HTAB, SP, VCHAR, obs-text.
-fn is_field_byte(b: u8) -> bool {
-    b == b'\t' || (b >= 0x20 && b != 0x7f)
-}
-
-fn hex_value(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        _ => b - b'A' + 10,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn decode_all(input: &[u8]) -> Result<(Vec<u8>, usize), u16> {
-        let mut region = input.to_vec();
+        let mut body = Body::new();
         let mut d = ChunkedDecoder::new();
-        match d.decode(&mut region, 1 << 20, 1024)? {
-            Decoded::Done => Ok((region[..d.decoded()].to_vec(), d.consumed())),
-            Decoded::NeedMore => Err(0),
+        match d.decode(input, &mut body, 1 << 20, 1024) {
+            (used, Ok(Decoded::Done)) => Ok((body.as_slice().to_vec(), used)),
+            (_, Ok(_)) => Err(0),
+            (_, Err(status)) => Err(status),
         }
     }
 
@@ -316,25 +289,39 @@ mod tests {
     }
 
     #[test]
-    fn decodes_byte_by_byte_and_framing_can_be_cut() {
+    fn decodes_byte_by_byte_and_stops_at_the_end() {
         let input = b"3\r\nabc\r\n4;e=1\r\ndefg\r\n0\r\nT: v\r\n\r\nNEXT";
-        let mut region = Vec::new();
+        let mut body = Body::new();
         let mut d = ChunkedDecoder::new();
+        let mut at = 0;
         let mut done = false;
-        for &b in input.iter() {
-            region.push(b);
-            let status = d.decode(&mut region, 100, 100).unwrap();
-            region.drain(d.framing());
-            d.framing_removed();
-            if status == Decoded::Done {
+        while at < input.len() {
+            let (used, progress) = d.decode(&input[at..at + 1], &mut body, 100, 100);
+            at += used;
+            if progress.unwrap() == Decoded::Done {
                 done = true;
                 break;
             }
         }
         assert!(done);
-        assert_eq!(region, b"abcdefg");
-        let mut rest = region.clone();
-        rest.extend_from_slice(b"NEXT");
-        assert_eq!(&rest[d.consumed()..], b"NEXT");
+        assert_eq!(body.as_slice(), b"abcdefg");
+        assert_eq!(&input[at..], b"NEXT");
+    }
+
+    #[test]
+    fn a_refused_chunk_is_taken_again() {
+        let budget = crate::http::body::BodyBudget::new(8);
+        let mut body = Body::charged_to(Some(budget));
+        let mut d = ChunkedDecoder::new();
+        let input = b"10\r\n0123456789abcdef\r\n0\r\n\r\n";
+        let (used, progress) = d.decode(input, &mut body, 100, 100);
+        assert_eq!(progress, Ok(Decoded::Stalled(Refused::Budget)));
+        assert_eq!(used, 4, "the framing before the data is used");
+        assert!(body.is_empty());
+        let mut roomy = Body::new();
+        let (rest, progress) = d.decode(&input[used..], &mut roomy, 100, 100);
+        assert_eq!(progress, Ok(Decoded::Done));
+        assert_eq!(used + rest, input.len());
+        assert_eq!(roomy.as_slice(), b"0123456789abcdef");
     }
 }

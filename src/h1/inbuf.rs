@@ -12,6 +12,9 @@ pub struct InBuf {
 
 /// The least room a read is given; smaller reads would mean more system calls.
 const MIN_READ: usize = 4096;
+/// The most room a read is given: content is moved out of the buffer as it arrives, so a
+/// large body never makes the buffer large.
+const MAX_READ: usize = 64 * 1024;
 
 impl Drop for InBuf {
     /// The memory goes back to the thread's spares, for the next connection.
@@ -47,36 +50,26 @@ impl InBuf {
         }
     }
 
-    /// Removes `range` (relative to the unconsumed bytes) from the buffer, moving what
-    /// follows it down.
-    pub fn cut(&mut self, range: std::ops::Range<usize>) {
-        if !range.is_empty() {
-            self.buf
-                .drain(self.start + range.start..self.start + range.end);
-        }
-    }
-
     /// Drops all unconsumed input.
     pub fn clear(&mut self) {
         self.buf.clear();
         self.start = 0;
     }
 
-    /// Makes room to read into and returns the vector to append to. `want` is how many
-    /// unconsumed bytes the caller needs in total (a whole body, say), so that a large
-    /// body is read into one allocation instead of a series of doublings.
+    /// Makes room to read into and returns the vector to append to. `want` is a hint of
+    /// how many more bytes the caller could use at once (the rest of a body, say): the room
+    /// given is between 4 and 64 KiB, whatever a client announced.
     pub fn prepare_read(&mut self, want: usize) -> &mut Vec<u8> {
         if self.buf.capacity() == 0 {
             self.buf = spare::take();
         }
+        let room = want.clamp(MIN_READ, MAX_READ);
         let spare = self.buf.capacity() - self.buf.len();
-        if spare < MIN_READ && self.start > 0 {
+        if spare < room && self.start > 0 {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        let have = self.buf.len() - self.start;
-        let extra = want.saturating_sub(have).max(MIN_READ);
-        self.buf.reserve(extra);
+        self.buf.reserve(room.min(MAX_READ));
         &mut self.buf
     }
 

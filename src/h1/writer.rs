@@ -1,9 +1,13 @@
 //! Serializes responses into a connection's output queue.
 
-use super::date::DATE_LEN;
 use super::output::Output;
-use super::response::{Content, Response, Segment, Shared};
-use super::status::{forbids_body, reason};
+use crate::http::date::DATE_LEN;
+use crate::http::response::{Content, Response, Segment, Source};
+use crate::http::status::{forbids_body, reason};
+use crate::http::syntax::push_decimal;
+
+/// An in-memory body at least this large is queued as it is, not copied.
+const MOVE_BODY: usize = 64 * 1024;
 
 /// How the response relates to its request and connection.
 #[derive(Clone, Copy, Debug)]
@@ -20,7 +24,7 @@ pub struct Framing {
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// Appends `res` to `out`: status line, server fields, the handler's fields, framing, then
-/// the body (bytes copied, a file queued for sendfile).
+/// the body (small bytes copied, a large buffer moved, a file queued for sendfile).
 pub fn write_response(
     out: &mut Output,
     res: &mut Response,
@@ -57,21 +61,22 @@ pub fn write_response(
         return;
     }
     match res.content() {
+        Content::Bytes(bytes) if bytes.len() >= MOVE_BODY => out.push_owned(res.take_body()),
         Content::Bytes(bytes) => out.bytes_mut().extend_from_slice(bytes),
         Content::Segments {
             bytes,
-            shared,
+            source,
             segments,
         } => {
             for segment in segments {
-                match (segment, shared) {
+                match (segment, source) {
                     (Segment::Bytes(range), _) => {
                         out.bytes_mut().extend_from_slice(&bytes[range.clone()])
                     }
-                    (&Segment::Shared { offset, len }, Shared::File(file)) => {
+                    (&Segment::Source { offset, len }, Source::File(file)) => {
                         out.push_file(file.clone(), offset, len)
                     }
-                    (&Segment::Shared { offset, len }, Shared::Memory(memory)) => {
+                    (&Segment::Source { offset, len }, Source::Memory(memory)) => {
                         // Offsets were checked against the length when the ranges were.
                         let start = offset as usize;
                         out.bytes_mut()
@@ -81,21 +86,6 @@ pub fn write_response(
             }
         }
     }
-}
-
-/// Appends the decimal digits of `n`.
-pub fn push_decimal(buf: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[i..]);
 }
 
 #[cfg(test)]
@@ -165,14 +155,5 @@ mod tests {
         res.set_body(b"not allowed");
         let text = written(&mut res, KEEP);
         assert!(text.ends_with("Content-Length: 0\r\n\r\n"), "{text}");
-    }
-
-    #[test]
-    fn decimals() {
-        for n in [0u64, 7, 10, 1234567890, u64::MAX] {
-            let mut buf = Vec::new();
-            push_decimal(&mut buf, n);
-            assert_eq!(String::from_utf8(buf).unwrap(), n.to_string());
-        }
     }
 }

@@ -1,0 +1,561 @@
+//! The HTTP/1.1 side of one connection (RFC 9112), with no I/O: bytes in, requests out,
+//! responses in, bytes out.
+//!
+//! The server reads into an [`InBuf`] and calls [`Session::process`], which reads the next
+//! request from it and says what it needs ([`Next`]): more input; a decision on whether a
+//! declared body will be used ([`Session::accept_body`]); an answer to a complete request
+//! ([`Session::respond`], now, or later after [`Session::take_request`]). Responses are
+//! appended to an [`Output`], so the answers to a pipelined batch leave in one write.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::chunked::{ChunkedDecoder, Decoded};
+use super::inbuf::InBuf;
+use super::output::Output;
+use super::parse::{
+    empty_lines, fill_request, header_slots, is_head_request, parse_head, Framing, HeadResult,
+};
+use super::spare;
+use super::writer::{self, write_response, CONTINUE};
+use crate::http::body::{BodyBudget, Refused};
+use crate::http::date::DATE_LEN;
+use crate::http::{answer, Failure, Handler, Limits, Request, Response};
+
+/// Where a connection stands, which decides its timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Between requests: no byte of the next one has arrived.
+    Idle,
+    /// Part of a request head has arrived.
+    Head,
+    /// The head is complete and the content is arriving (or waits for memory).
+    Body,
+    /// A request is out for an answer; nothing is read until it comes.
+    Answering,
+}
+
+/// What the session needs after [`Session::process`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// More input. `want` hints how many more bytes could be used at once.
+    Read { want: usize },
+    /// The output is full: send some, then call `process` again before reading more.
+    Pause,
+    /// Send what is queued, then close gracefully: the peer may still be sending, so shut
+    /// down the write side and drain input for a while rather than reset it.
+    Close,
+    /// A head arrived whose content has not: tell [`Session::accept_body`] whether the
+    /// request (its head in [`Session::request`]) will use it.
+    Head,
+    /// A whole request is in [`Session::request`]: answer it with [`Session::respond`], or
+    /// take it with [`Session::take_request`] and respond later.
+    Request,
+    /// A request is out for an answer: nothing more is read until [`Session::respond`].
+    Answering,
+    /// The content cannot grow within the server's body budget: call `process` again once
+    /// memory is released (see `BodyBudget::set_on_release`).
+    Stalled,
+}
+
+/// What the session needs from the server for one call.
+pub struct Env<'a> {
+    pub limits: &'a Limits,
+    pub date: &'a [u8; DATE_LEN],
+    /// The server is stopping: responses close their connections.
+    pub stopping: bool,
+}
+
+#[derive(Debug)]
+enum State {
+    Head,
+    /// The head is read; the content is yet to come, if it is wanted.
+    Deciding(BodyReader),
+    Body(BodyReader),
+    /// A whole request waits for its answer here.
+    Ready,
+    /// The request was taken; its answer comes through `respond`.
+    Answering,
+    Closed,
+}
+
+#[derive(Debug)]
+enum BodyReader {
+    /// This many bytes of content left.
+    Length(u64),
+    Chunked(ChunkedDecoder),
+}
+
+/// How the exchange under way relates to its connection.
+#[derive(Clone, Copy, Debug, Default)]
+struct Exchange {
+    head_request: bool,
+    keep_alive: bool,
+    minor_version: u8,
+    expect_continue: bool,
+    /// The content was not read: the connection cannot be reused after the answer.
+    unread_body: bool,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Session {
+    state: State,
+    served: u64,
+    peer: SocketAddr,
+    budget: Option<Arc<BodyBudget>>,
+    /// The request being read or answered; none between requests, so an idle connection
+    /// holds none.
+    request: Option<Box<Request>>,
+    exchange: Exchange,
+    /// Empty-line bytes skipped before the request line, counted against the head limit.
+    leading: usize,
+    /// Bytes of the current head already searched for its end, never searched again.
+    scanned: usize,
+    /// The request line was complete and checked.
+    line_checked: bool,
+    /// The last `process` stopped for want of body memory.
+    stalled: bool,
+}
+
+impl Session {
+    /// A session for a connection from `peer`, whose bodies are charged to `budget`.
+    pub fn new(peer: SocketAddr, budget: Option<Arc<BodyBudget>>) -> Session {
+        Session {
+            state: State::Head,
+            served: 0,
+            peer,
+            budget,
+            request: None,
+            exchange: Exchange::default(),
+            leading: 0,
+            scanned: 0,
+            line_checked: false,
+            stalled: false,
+        }
+    }
+
+    /// How many requests this connection has answered.
+    pub fn served(&self) -> u64 {
+        self.served
+    }
+
+    /// Where the connection stands. Once the session has closed, nothing is in flight:
+    /// what is left is sending its output, then the close.
+    pub fn phase(&self, input: &InBuf) -> Phase {
+        match self.state {
+            State::Head if input.is_empty() && self.leading == 0 => Phase::Idle,
+            State::Head => Phase::Head,
+            State::Deciding(_) | State::Body(_) => Phase::Body,
+            State::Ready | State::Answering => Phase::Answering,
+            State::Closed => Phase::Idle,
+        }
+    }
+
+    /// The request of [`Next::Head`] or [`Next::Request`].
+    ///
+    /// # Panics
+    /// When there is none (the session did not ask for a decision or an answer).
+    pub fn request(&self) -> &Request {
+        self.request.as_deref().expect("a request under way")
+    }
+
+    /// Takes the request of [`Next::Request`], to answer it elsewhere; the session then
+    /// waits for [`Session::respond`].
+    ///
+    /// # Panics
+    /// When there is none.
+    pub fn take_request(&mut self) -> Box<Request> {
+        assert!(matches!(self.state, State::Ready), "no request to take");
+        self.state = State::Answering;
+        self.request.take().expect("a request under way")
+    }
+
+    /// Says whether the request of [`Next::Head`] will use its content. If so, a client
+    /// waiting on `Expect: 100-continue` is told to send it; if not, the request is ready
+    /// at once, without it, and the connection closes after its answer (the content would
+    /// otherwise be read as the next request).
+    pub fn accept_body(&mut self, out: &mut Output, wanted: bool) {
+        let State::Deciding(reader) = std::mem::replace(&mut self.state, State::Ready) else {
+            return;
+        };
+        if wanted {
+            if self.exchange.expect_continue {
+                out.bytes_mut().extend_from_slice(CONTINUE);
+            }
+            self.state = State::Body(reader);
+        } else {
+            self.exchange.unread_body = true;
+            if let Some(request) = self.request.as_deref_mut() {
+                request.body_mut().clear();
+            }
+        }
+    }
+
+    /// Reads what `input` holds; see [`Next`] for what comes after.
+    pub fn process(&mut self, input: &mut InBuf, out: &mut Output, env: &Env<'_>) -> Next {
+        self.stalled = false;
+        loop {
+            let next = match self.state {
+                State::Closed => Next::Close,
+                State::Answering => Next::Answering,
+                State::Ready => Next::Request,
+                State::Deciding(_) => Next::Head,
+                _ if out.is_full() => Next::Pause,
+                State::Head => match self.read_head(input, out, env) {
+                    Some(next) => next,
+                    None => continue,
+                },
+                State::Body(_) => match self.read_body(input, out, env) {
+                    Some(next) => next,
+                    None => continue,
+                },
+            };
+            self.stalled = next == Next::Stalled;
+            return next;
+        }
+    }
+
+    /// Runs [`Session::process`] and answers what it asks for with `handler`: whether a
+    /// body is wanted (`Handler::wants_body`), and complete requests (`http::answer`, into
+    /// `res`), unless `divert` takes a request first (it returns true having taken or
+    /// answered it; a server gives requests that may block to other threads this way).
+    /// Returns the first [`Next`] that only the caller can act on: read, send, close,
+    /// wait for an answer or for memory.
+    #[allow(clippy::too_many_arguments)]
+    pub fn serve(
+        &mut self,
+        input: &mut InBuf,
+        out: &mut Output,
+        env: &Env<'_>,
+        handler: &dyn Handler,
+        res: &mut Response,
+        now: u64,
+        divert: &mut dyn FnMut(&mut Session, &mut Output, &mut Response) -> bool,
+    ) -> Next {
+        loop {
+            match self.process(input, out, env) {
+                Next::Head => {
+                    let wanted = handler.wants_body(self.request());
+                    self.accept_body(out, wanted);
+                }
+                Next::Request => {
+                    if !divert(self, out, res) {
+                        answer(handler, self.request(), res, now);
+                        self.respond(out, res, env);
+                    }
+                }
+                next => return next,
+            }
+        }
+    }
+
+    /// Queues `res` as the answer to the request under way, closing after it when needed;
+    /// the session then goes on with the next request. `res` is left empty.
+    pub fn respond(&mut self, out: &mut Output, res: &mut Response, env: &Env<'_>) {
+        if !matches!(self.state, State::Ready | State::Answering) {
+            return;
+        }
+        let exchange = self.exchange;
+        let close = exchange.unread_body || !exchange.keep_alive || env.stopping;
+        let framing = writer::Framing {
+            head_request: exchange.head_request,
+            close,
+            announce_keep_alive: !close && exchange.minor_version == 0,
+        };
+        write_response(out, res, env.date, framing);
+        // A reused response drops its file now, not at the next request.
+        res.reset();
+        self.served += 1;
+        if let Some(request) = self.request.take() {
+            spare::give_request(request);
+        }
+        self.state = if close { State::Closed } else { State::Head };
+        self.leading = 0;
+        self.scanned = 0;
+        self.line_checked = false;
+    }
+
+    /// The head or the body did not arrive in time: 408, or 503 when the body waited for
+    /// memory the server could not give it; then close. A session waiting for an answer is
+    /// past reading, so a stale timer is ignored.
+    pub fn time_out(&mut self, input: &InBuf, out: &mut Output, env: &Env<'_>) {
+        match self.state {
+            State::Head | State::Deciding(_) | State::Body(_) => {
+                let status = if self.stalled {
+                    Failure::OutOfMemory.status()
+                } else {
+                    408
+                };
+                let head_method = match &self.request {
+                    Some(request) => request.is_head(),
+                    None => is_head_request(input.data()),
+                };
+                self.fail(out, env, status, head_method);
+            }
+            State::Ready | State::Answering | State::Closed => {}
+        }
+    }
+
+    /// Reads the next head. `None` means go on with the new state.
+    fn read_head(&mut self, input: &mut InBuf, out: &mut Output, env: &Env<'_>) -> Option<Next> {
+        let limits = env.limits;
+        // Empty lines before a request are ignored (RFC 9112 §2.2), but they count: a client
+        // sending only CRLF is cut off at the head limit, and they are dropped as they come.
+        let skipped = empty_lines(input.data());
+        if skipped > 0 {
+            input.consume(skipped);
+            self.leading += skipped;
+        }
+        if self.leading > limits.max_head {
+            self.fail(out, env, 431, false);
+            return None;
+        }
+        if input.is_empty() {
+            return Some(Next::Read { want: 0 });
+        }
+        let data = input.data();
+        let Some(head_len) = head_end(data, self.scanned) else {
+            self.scanned = data.len();
+            if let Some(status) = self.check_partial(data, limits) {
+                let head_method = is_head_request(data);
+                self.fail(out, env, status, head_method);
+                return None;
+            }
+            return Some(Next::Read { want: 0 });
+        };
+        let mut slots = header_slots();
+        let head = match parse_head(&data[..head_len], &mut slots, limits) {
+            HeadResult::Complete(head, _) if self.leading + head_len > limits.max_head => {
+                let head_method = head.method == "HEAD";
+                self.fail(out, env, 431, head_method);
+                return None;
+            }
+            HeadResult::Complete(head, _) => head,
+            HeadResult::Partial => {
+                // The end found is not where httparse ends (a bare CR, say): refuse.
+                self.fail(out, env, 400, is_head_request(data));
+                return None;
+            }
+            HeadResult::Reject(r) => {
+                self.fail(out, env, r.status, r.head_method);
+                return None;
+            }
+            HeadResult::DowngradeMinor(at) => {
+                input.data_mut()[at] = b'1';
+                return None;
+            }
+        };
+        let reader = match head.framing {
+            Framing::Empty => None,
+            Framing::Length(n) if n > limits.max_body => {
+                let head_method = head.method == "HEAD";
+                self.fail(out, env, 413, head_method);
+                return None;
+            }
+            Framing::Length(n) => Some(BodyReader::Length(n)),
+            Framing::Chunked => Some(BodyReader::Chunked(ChunkedDecoder::new())),
+        };
+        self.exchange = Exchange {
+            head_request: head.method == "HEAD",
+            keep_alive: head.keep_alive,
+            minor_version: head.minor_version,
+            expect_continue: head.expect_continue,
+            unread_body: false,
+        };
+        let request = self
+            .request
+            .get_or_insert_with(|| spare::take_request(self.peer, &self.budget));
+        fill_request(request, &head, data, head_len);
+        input.consume(head_len);
+        match reader {
+            None => self.state = State::Ready,
+            Some(reader) => {
+                // Content that came with the head is taken at once; a body that is all here
+                // needs no decision.
+                self.state = State::Body(reader);
+                match self.read_body(input, out, env) {
+                    Some(Next::Read { .. }) => {
+                        if let State::Body(reader) = std::mem::replace(&mut self.state, State::Head)
+                        {
+                            self.state = State::Deciding(reader);
+                        }
+                    }
+                    Some(next) => return Some(next),
+                    None => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// The status an incomplete head already deserves, if any. Each byte is looked at a
+    /// bounded number of times: the request line once it is complete (or once it passes
+    /// the URI limit), then only the head's length.
+    fn check_partial(&mut self, data: &[u8], limits: &Limits) -> Option<u16> {
+        if !self.line_checked {
+            let line_done = data.contains(&b'\n');
+            if line_done || data.len() > limits.max_uri {
+                self.line_checked = line_done;
+                let mut slots = header_slots();
+                if let HeadResult::Reject(r) = parse_head(data, &mut slots, limits) {
+                    return Some(r.status);
+                }
+            }
+        }
+        (self.leading + data.len() > limits.max_head).then_some(431)
+    }
+
+    /// Moves content from `input` into the request. `None` means go on with the new
+    /// state.
+    fn read_body(&mut self, input: &mut InBuf, out: &mut Output, env: &Env<'_>) -> Option<Next> {
+        let limits = env.limits;
+        let State::Body(reader) = &mut self.state else {
+            return None;
+        };
+        let body = self
+            .request
+            .as_deref_mut()
+            .expect("a request under way")
+            .body_mut();
+        let outcome = match reader {
+            BodyReader::Length(left) => {
+                let available = input.data().len();
+                let take = usize::try_from(*left).map_or(available, |l| l.min(available));
+                match body.try_extend(&input.data()[..take]) {
+                    Ok(()) => {
+                        input.consume(take);
+                        *left -= take as u64;
+                        if *left == 0 {
+                            Ok(Decoded::Done)
+                        } else {
+                            Ok(Decoded::NeedMore)
+                        }
+                    }
+                    Err(refused) => Ok(Decoded::Stalled(refused)),
+                }
+            }
+            BodyReader::Chunked(decoder) => {
+                let (used, outcome) =
+                    decoder.decode(input.data(), body, limits.max_body, limits.max_head);
+                input.consume(used);
+                outcome
+            }
+        };
+        match outcome {
+            Ok(Decoded::Done) => {
+                self.state = State::Ready;
+                None
+            }
+            Ok(Decoded::NeedMore) => {
+                let want = match reader {
+                    BodyReader::Length(left) => usize::try_from(*left).unwrap_or(usize::MAX),
+                    BodyReader::Chunked(_) => 0,
+                };
+                Some(Next::Read { want })
+            }
+            Ok(Decoded::Stalled(Refused::Budget)) => Some(Next::Stalled),
+            Ok(Decoded::Stalled(Refused::Memory)) => {
+                let head_method = self.exchange.head_request;
+                self.fail(out, env, Failure::OutOfMemory.status(), head_method);
+                None
+            }
+            Err(status) => {
+                let head_method = self.exchange.head_request;
+                self.fail(out, env, status, head_method);
+                None
+            }
+        }
+    }
+
+    /// Queues an error response after which the connection closes: the request could not
+    /// be read as one, so nothing after it can be trusted to start a new one.
+    fn fail(&mut self, out: &mut Output, env: &Env<'_>, status: u16, head_method: bool) {
+        let mut res = Response::new();
+        res.set_error(status);
+        let framing = writer::Framing {
+            head_request: head_method,
+            close: true,
+            announce_keep_alive: false,
+        };
+        write_response(out, &mut res, env.date, framing);
+        if let Some(request) = self.request.take() {
+            spare::give_request(request);
+        }
+        self.state = State::Closed;
+    }
+}
+
+/// Where the head at the start of `data` ends (just past its empty line), searching from
+/// about `from` on: the bytes before it were searched already.
+fn head_end(data: &[u8], from: usize) -> Option<usize> {
+    let start = from.saturating_sub(2);
+    let mut at = start;
+    while let Some(i) = data[at..].iter().position(|&b| b == b'\n') {
+        let lf = at + i;
+        match &data[lf + 1..] {
+            [b'\n', ..] => return Some(lf + 2),
+            [b'\r', b'\n', ..] => return Some(lf + 3),
+            _ => at = lf + 1,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::h1::output::Chunk;
+
+    fn env(limits: &Limits) -> Env<'_> {
+        Env {
+            limits,
+            date: b"Thu, 01 Jan 1970 00:00:00 GMT",
+            stopping: false,
+        }
+    }
+
+    #[test]
+    fn pipelined_requests_are_all_answered_before_anything_is_written() {
+        let mut input = InBuf::new();
+        input
+            .prepare_read(0)
+            .extend_from_slice(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+        let mut out = Output::new();
+        let limits = Limits::default();
+        let env = env(&limits);
+        let mut session = Session::new("127.0.0.1:1".parse().unwrap(), None);
+        let mut res = Response::new();
+        loop {
+            match session.process(&mut input, &mut out, &env) {
+                Next::Request => {
+                    res.set_body(session.request().path().as_bytes());
+                    session.respond(&mut out, &mut res, &env);
+                }
+                next => {
+                    assert_eq!(next, Next::Read { want: 0 });
+                    break;
+                }
+            }
+        }
+        assert_eq!(session.served(), 3);
+        // One contiguous run of bytes: the caller sends it with one write.
+        let Some(Chunk::Bytes { bytes, more: false }) = out.front() else {
+            panic!("expected one run of bytes");
+        };
+        let text = String::from_utf8_lossy(bytes);
+        assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 3);
+        assert!(text.ends_with("/3"));
+    }
+
+    #[test]
+    fn the_head_end_is_found_across_reads() {
+        let head = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nrest";
+        for split in 0..head.len() - 4 {
+            let (first, _) = head.split_at(split);
+            assert_eq!(head_end(first, 0), None, "{split}");
+            assert_eq!(head_end(head, split), Some(head.len() - 4), "{split}");
+        }
+        assert_eq!(head_end(b"GET / HTTP/1.0\n\nx", 0), Some(16));
+    }
+}
