@@ -26,8 +26,25 @@ fn request(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n").into_bytes()
 }
 
-/// Nanoseconds per call of `batch`, which handles `per_batch` requests.
+/// Nanoseconds per call of `batch`, which handles `per_batch` requests. With
+/// `ROOST_HOT_PATH_BATCHES=N` in the environment, runs each case exactly N times and
+/// prints nothing: run that under `valgrind --tool=callgrind` for instruction counts, which
+/// do not drift with the machine as times do. `ROOST_HOT_PATH_ONLY=TEXT` runs only the
+/// cases whose name contains TEXT.
 fn measure(name: &str, per_batch: usize, mut batch: impl FnMut()) {
+    if std::env::var("ROOST_HOT_PATH_ONLY").is_ok_and(|only| !name.contains(&only)) {
+        return;
+    }
+    if let Some(n) = std::env::var("ROOST_HOT_PATH_BATCHES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        let _ = (name, per_batch);
+        for _ in 0..n {
+            batch();
+        }
+        return;
+    }
     let mut samples = Vec::with_capacity(SAMPLES);
     for _ in 0..SAMPLES {
         let start = Instant::now();

@@ -2,7 +2,6 @@
 //! how the message ends and whether the connection survives it.
 
 use std::mem::MaybeUninit;
-use std::ops::Range;
 
 use httparse::Header;
 
@@ -103,34 +102,41 @@ pub fn parse_head<'a>(
     }
 }
 
-/// Makes `req` the request `head` describes: the head's text (`buf[..len]`, where `head`
-/// was parsed from) is copied into the request, and its parts recorded as ranges in it. A
-/// part that is not text of the head (the `/` an absolute target without a path stands
-/// for) is appended after it.
-pub fn fill_request(req: &mut Request, head: &Head<'_>, buf: &[u8], len: usize) {
-    req.fill_head(|text, fields| {
-        text.extend_from_slice(&buf[..len]);
-        let base = buf.as_ptr() as usize;
-        let mut range = |part: &[u8]| -> Range<usize> {
-            let at = (part.as_ptr() as usize).wrapping_sub(base);
-            if at <= len && part.len() <= len - at {
-                at..at + part.len()
-            } else {
-                let start = text.len();
-                text.extend_from_slice(part);
-                start..text.len()
-            }
+/// Makes `req` the request `head` describes: its parts are copied into the request.
+pub fn fill_request(req: &mut Request, head: &Head<'_>) {
+    req.fill_head(|text, values, fields| {
+        let mut push = |part: &str| {
+            let start = text.len();
+            text.push_str(part);
+            start..text.len()
         };
+        let method = push(head.method);
+        let target = push(head.raw_target);
+        // The path and the query are parts of the target, except the `/` an absolute
+        // target without a path stands for; the authority is that of the target.
+        let within = |part: &str| {
+            let at = (part.as_ptr() as usize).wrapping_sub(head.raw_target.as_ptr() as usize);
+            (at <= head.raw_target.len() && part.len() <= head.raw_target.len() - at)
+                .then(|| target.start + at..target.start + at + part.len())
+        };
+        let (path, query, authority) = (
+            within(head.target.path),
+            head.target.query.and_then(within),
+            head.target.authority.and_then(within),
+        );
+        let path = path.unwrap_or_else(|| push(head.target.path));
         for h in head.headers {
-            let field = (range(h.name.as_bytes()), range(h.value));
-            fields.push(field);
+            let name = push(h.name);
+            let start = values.len();
+            values.extend_from_slice(h.value);
+            fields.push((name, start..values.len()));
         }
         Line {
-            method: range(head.method.as_bytes()),
-            target: range(head.raw_target.as_bytes()),
-            path: range(head.target.path.as_bytes()),
-            query: head.target.query.map(|q| range(q.as_bytes())),
-            authority: head.target.authority.map(|a| range(a.as_bytes())),
+            method,
+            target,
+            path,
+            query,
+            authority,
             version: if head.minor_version == 0 {
                 Version::Http10
             } else {

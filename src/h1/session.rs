@@ -152,6 +152,16 @@ impl Session {
         }
     }
 
+    /// Gives the request kept for the next one back to the thread's spares when the
+    /// connection is between requests, so an idle connection holds none.
+    pub fn release_if_idle(&mut self, input: &InBuf) {
+        if self.phase(input) == Phase::Idle {
+            if let Some(request) = self.request.take() {
+                spare::give_request(request);
+            }
+        }
+    }
+
     /// The request of [`Next::Head`] or [`Next::Request`].
     ///
     /// # Panics
@@ -267,8 +277,10 @@ impl Session {
         // A reused response drops its file now, not at the next request.
         res.reset();
         self.served += 1;
-        if let Some(request) = self.request.take() {
-            spare::give_request(request);
+        // The request is kept for the next one (pipelined requests reuse it) until the
+        // connection goes idle; a large body goes back now.
+        if let Some(request) = self.request.as_deref_mut() {
+            request.body_mut().clear();
         }
         self.state = if close { State::Closed } else { State::Head };
         self.leading = 0;
@@ -315,27 +327,32 @@ impl Session {
             return Some(Next::Read { want: 0 });
         }
         let data = input.data();
-        let Some(head_len) = head_end(data, self.scanned) else {
-            self.scanned = data.len();
-            if let Some(status) = self.check_partial(data, limits) {
-                let head_method = is_head_request(data);
-                self.fail(out, env, status, head_method);
-                return None;
-            }
-            return Some(Next::Read { want: 0 });
-        };
         let mut slots = header_slots();
-        let head = match parse_head(&data[..head_len], &mut slots, limits) {
-            HeadResult::Complete(head, _) if self.leading + head_len > limits.max_head => {
+        // A head that arrives whole (the usual case) is parsed once. One that arrives in
+        // pieces is searched for its end as it grows, each byte once, and parsed when the
+        // end is there: a client trickling a large head costs no more than sending it.
+        let parsed = if self.scanned == 0 {
+            parse_head(data, &mut slots, limits)
+        } else {
+            match head_end(data, self.scanned) {
+                Some(end) => parse_head(&data[..end], &mut slots, limits),
+                None => HeadResult::Partial,
+            }
+        };
+        let (head, head_len) = match parsed {
+            HeadResult::Complete(head, len) if self.leading + len > limits.max_head => {
                 let head_method = head.method == "HEAD";
                 self.fail(out, env, 431, head_method);
                 return None;
             }
-            HeadResult::Complete(head, _) => head,
+            HeadResult::Complete(head, len) => (head, len),
             HeadResult::Partial => {
-                // The end found is not where httparse ends (a bare CR, say): refuse.
-                self.fail(out, env, 400, is_head_request(data));
-                return None;
+                if let Some(status) = self.check_partial(data, limits) {
+                    self.fail(out, env, status, is_head_request(data));
+                    return None;
+                }
+                self.scanned = data.len();
+                return Some(Next::Read { want: 0 });
             }
             HeadResult::Reject(r) => {
                 self.fail(out, env, r.status, r.head_method);
@@ -366,7 +383,7 @@ impl Session {
         let request = self
             .request
             .get_or_insert_with(|| spare::take_request(self.peer, &self.budget));
-        fill_request(request, &head, data, head_len);
+        fill_request(request, &head);
         input.consume(head_len);
         match reader {
             None => self.state = State::Ready,
@@ -391,10 +408,13 @@ impl Session {
 
     /// The status an incomplete head already deserves, if any. Each byte is looked at a
     /// bounded number of times: the request line once it is complete (or once it passes
-    /// the URI limit), then only the head's length.
+    /// the URI limit), then only the head's length. (The first attempt, which parsed the
+    /// whole buffer, already checked what had arrived then.)
     fn check_partial(&mut self, data: &[u8], limits: &Limits) -> Option<u16> {
-        if !self.line_checked {
-            let line_done = data.contains(&b'\n');
+        if self.scanned == 0 {
+            self.line_checked = data.contains(&b'\n');
+        } else if !self.line_checked {
+            let line_done = data[self.scanned..].contains(&b'\n');
             if line_done || data.len() > limits.max_uri {
                 self.line_checked = line_done;
                 let mut slots = header_slots();

@@ -56,7 +56,7 @@ pub fn take_request(peer: SocketAddr, budget: &Option<Arc<BodyBudget>>) -> Box<R
         .flatten();
     match spare {
         Some(mut request) => {
-            request.reuse(peer, budget.clone());
+            request.reuse(peer, budget);
             request
         }
         None => Box::new(Request::new(

@@ -51,15 +51,21 @@ pub fn parse_target<'a>(target: &'a str, method: &str) -> Option<Target<'a>> {
 /// browsers always percent-encode (`"`, `<`, `>` anywhere; `` ` ``, `{`, `}` in the path).
 /// `|`, `^` and `\` are let through because browsers send them as they are.
 fn valid_target_bytes(target: &str) -> bool {
-    let (path, query) = split_query(target);
-    let visible = |b: u8| b.is_ascii_graphic() && !b"#\"<>".contains(&b);
-    path.bytes().all(|b| visible(b) && !b"`{}".contains(&b))
-        && query.is_none_or(|q| q.bytes().all(visible))
+    let mut in_query = false;
+    target.bytes().all(|b| match b {
+        b'?' => {
+            in_query = true;
+            true
+        }
+        b'#' | b'"' | b'<' | b'>' => false,
+        b'`' | b'{' | b'}' => in_query,
+        b => b.is_ascii_graphic(),
+    })
 }
 
 fn split_query(path_and_query: &str) -> (&str, Option<&str>) {
-    match path_and_query.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
+    match path_and_query.bytes().position(|b| b == b'?') {
+        Some(at) => (&path_and_query[..at], Some(&path_and_query[at + 1..])),
         None => (path_and_query, None),
     }
 }

@@ -122,6 +122,19 @@ impl Body {
         }
     }
 
+    /// Charges the (empty) body to `budget` from now on; nothing changes if it already is.
+    pub fn charge_to(&mut self, budget: &Option<Arc<BodyBudget>>) {
+        let same = match (&self.budget, budget) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.release();
+            self.budget = budget.clone();
+        }
+    }
+
     pub fn as_slice(&self) -> &[u8] {
         &self.bytes
     }

@@ -31,7 +31,10 @@ pub fn normalize(raw_path: &str) -> Result<NormalPath<'_>, BadPath> {
     let mut trailing_slash = false;
     for raw in rest.split('/') {
         let segment = percent_decode(raw.as_bytes()).ok_or(BadPath)?;
-        if segment.contains(&0) || hides_a_dot_segment(&segment) {
+        // Only a decoded segment can hold a NUL or a slash.
+        if matches!(segment, Cow::Owned(_))
+            && (segment.contains(&0) || hides_a_dot_segment(&segment))
+        {
             return Err(BadPath);
         }
         trailing_slash = matches!(&*segment, b"" | b"." | b"..");

@@ -16,11 +16,14 @@ pub enum Version {
 
 /// One request: method, target, header fields, content and the client's address.
 ///
-/// The text of the head is kept in one buffer, with the parts as ranges into it, so that
-/// building a request is one copy and reusing one allocates nothing.
+/// The head is kept in two buffers, with the parts as ranges into them: `text` for what is
+/// ASCII by the grammar (method, target, field names), so reading it costs nothing, and
+/// `values` for field values (which may hold obs-text). Reusing a request allocates
+/// nothing.
 #[derive(Debug)]
 pub struct Request {
-    head: Vec<u8>,
+    text: String,
+    values: Vec<u8>,
     method: Range<usize>,
     target: Range<usize>,
     path: Range<usize>,
@@ -33,7 +36,7 @@ pub struct Request {
     peer: SocketAddr,
 }
 
-/// Where the parts of a request line are in a head buffer, for [`Request::fill_head`].
+/// Where the parts of a request line are in the text buffer, for [`Request::fill_head`].
 #[derive(Clone, Debug)]
 pub struct Line {
     pub method: Range<usize>,
@@ -52,7 +55,8 @@ impl Request {
     /// An empty `GET /` from `peer`, whose content will be charged to `body`'s budget.
     pub fn new(peer: SocketAddr, body: Body) -> Request {
         Request {
-            head: b"GET /".to_vec(),
+            text: "GET /".to_string(),
+            values: Vec::new(),
             method: 0..3,
             target: 4..5,
             path: 4..5,
@@ -65,16 +69,19 @@ impl Request {
         }
     }
 
-    /// Sets the head: `fill` writes its text into the (emptied) buffer, pushes where each
-    /// field's name and value are in it, and says where the parts of the request line
-    /// are. Protocol sessions build requests this way. The content is emptied.
+    /// Sets the head: `fill` writes the request line's parts and the field names into the
+    /// (emptied) text buffer and the field values into the values buffer, pushes where each
+    /// field's name (in the text) and value (in the values) are, and says where the parts
+    /// of the request line are. Protocol sessions build requests this way. The content is
+    /// emptied.
     pub(crate) fn fill_head(
         &mut self,
-        fill: impl FnOnce(&mut Vec<u8>, &mut Vec<(Range<usize>, Range<usize>)>) -> Line,
+        fill: impl FnOnce(&mut String, &mut Vec<u8>, &mut Vec<(Range<usize>, Range<usize>)>) -> Line,
     ) {
-        self.head.clear();
+        self.text.clear();
+        self.values.clear();
         self.fields.clear();
-        let line = fill(&mut self.head, &mut self.fields);
+        let line = fill(&mut self.text, &mut self.values, &mut self.fields);
         self.method = line.method;
         self.target = line.target;
         self.path = line.path;
@@ -87,8 +94,11 @@ impl Request {
     /// Makes an answered request ready to be kept for another: large buffers and all of
     /// the content's memory go back.
     pub(crate) fn shed(&mut self) {
-        if self.head.capacity() > KEEP_CAPACITY {
-            self.head = Vec::new();
+        if self.text.capacity() > KEEP_CAPACITY {
+            self.text = String::new();
+        }
+        if self.values.capacity() > KEEP_CAPACITY {
+            self.values = Vec::new();
         }
         if self.fields.capacity() > KEEP_FIELDS {
             self.fields = Vec::new();
@@ -97,9 +107,9 @@ impl Request {
     }
 
     /// Makes a kept request the next one, from `peer`, its content charged to `budget`.
-    pub(crate) fn reuse(&mut self, peer: SocketAddr, budget: Option<Arc<BodyBudget>>) {
+    pub(crate) fn reuse(&mut self, peer: SocketAddr, budget: &Option<Arc<BodyBudget>>) {
         self.peer = peer;
-        self.body = Body::charged_to(budget);
+        self.body.charge_to(budget);
     }
 
     /// The content, to fill while it arrives.
@@ -108,8 +118,7 @@ impl Request {
     }
 
     fn text(&self, range: &Range<usize>) -> &str {
-        // Sessions put only ASCII in a method or target (they check it), so this holds.
-        std::str::from_utf8(&self.head[range.clone()]).unwrap_or("")
+        self.text.get(range.clone()).unwrap_or("")
     }
 
     /// The method, case-sensitive as received (`GET`, `POST`, ...).
@@ -119,7 +128,7 @@ impl Request {
 
     /// Whether this is a HEAD request (the response will be sent without its content).
     pub fn is_head(&self) -> bool {
-        &self.head[self.method.clone()] == b"HEAD"
+        self.method() == "HEAD"
     }
 
     /// The request target exactly as received.
@@ -146,7 +155,7 @@ impl Request {
     /// (RFC 9112 §3.2.2), else the Host field.
     pub fn authority(&self) -> Option<&[u8]> {
         match &self.authority {
-            Some(a) => Some(&self.head[a.clone()]),
+            Some(a) => Some(self.text(a).as_bytes()),
             None => self.header("host"),
         }
     }
@@ -170,7 +179,7 @@ impl Request {
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.fields
             .iter()
-            .map(|(name, value)| (self.text(name), &self.head[value.clone()]))
+            .map(|(name, value)| (self.text(name), &self.values[value.clone()]))
     }
 
     /// The request content (empty when there is none).

@@ -84,19 +84,22 @@ impl fmt::Display for ResponseError {
 
 impl std::error::Error for ResponseError {}
 
-/// Fields a response carries once (RFC 9110 §5.3: not lists): adding one again replaces
-/// the value added before, so a handler cannot send two Content-Types.
-const SINGLETONS: &[&str] = &[
-    "content-type",
-    "content-location",
-    "content-range",
-    "location",
-    "etag",
-    "last-modified",
-    "expires",
-    "retry-after",
-    "age",
-];
+/// Whether a response carries `name` once (RFC 9110 §5.3: it is not a list): adding one
+/// again replaces the value added before, so a handler cannot send two Content-Types.
+fn is_singleton(name: &str) -> bool {
+    let candidates: &[&str] = match name.len() {
+        3 => &["age"],
+        4 => &["etag"],
+        7 => &["expires"],
+        8 => &["location"],
+        11 => &["retry-after"],
+        12 => &["content-type"],
+        13 => &["content-range", "last-modified"],
+        16 => &["content-location"],
+        _ => return false,
+    };
+    candidates.iter().any(|c| c.eq_ignore_ascii_case(name))
+}
 
 /// Fields the server owns: a handler setting them would break framing or duplicate them.
 const RESERVED: &[&str] = &[
@@ -168,7 +171,7 @@ impl Response {
         if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
             return Err(ResponseError::ReservedHeader);
         }
-        if SINGLETONS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+        if is_singleton(name) && self.has_header(name) {
             self.retain_headers(|n| !n.eq_ignore_ascii_case(name.as_bytes()));
         }
         self.push_header(name, &[value]);
@@ -217,9 +220,6 @@ impl Response {
 
     /// Keeps only the fields `keep` says yes to.
     pub(crate) fn retain_headers(&mut self, keep: impl Fn(&[u8]) -> bool) {
-        if self.header_lines().all(|(name, _)| keep(name)) {
-            return;
-        }
         let mut kept = Vec::with_capacity(self.headers.len());
         for (name, value) in self.header_lines() {
             if keep(name) {

@@ -22,7 +22,14 @@ pub fn valid_authority(value: &[u8]) -> bool {
     } else {
         let end = value.iter().position(|&b| b == b':').unwrap_or(value.len());
         let host = &value[..end];
-        if !host.iter().all(|&b| is_reg_name_byte(b)) || percent_decode(host).is_none() {
+        let mut escaped = false;
+        for &b in host {
+            escaped |= b == b'%';
+            if !is_reg_name_byte(b) {
+                return false;
+            }
+        }
+        if escaped && percent_decode(host).is_none() {
             return false;
         }
         &value[end..]
@@ -34,8 +41,12 @@ pub fn valid_authority(value: &[u8]) -> bool {
     }
 }
 
+/// unreserved, sub-delims and `%` (RFC 3986 §3.2.2).
 fn is_reg_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b)
+    matches!(b,
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
+        | b'-' | b'.' | b'_' | b'~' | b'%'
+        | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=')
 }
 
 #[cfg(test)]

@@ -1,14 +1,13 @@
 //! Routes by pattern, as a tree of path segments, so that finding the routes a path
 //! matches costs what the path is long, not how many routes there are.
 //!
-//! Each node has its literal children (looked up by the decoded segment), at most one
+//! Each node has its literal children (sorted, found by binary search on the decoded
+//! segment: a few comparisons even with 100,000 siblings), at most one
 //! parameter child (whatever the parameter's name), the routes whose pattern ends there
 //! (with and without a trailing slash), and the routes whose pattern ends there in `*`.
 //! Matching visits the matching branches most specific first, position by position: a
 //! literal, then a parameter, then the end of a pattern, then a wildcard, the order
 //! `Pattern::specificity` defines; within a node, routes come in registration order.
-
-use std::collections::HashMap;
 
 use super::pattern::{Pattern, Segment};
 use crate::http::path::NormalPath;
@@ -23,7 +22,8 @@ pub struct Tree {
 
 #[derive(Default)]
 struct Node {
-    literals: HashMap<Vec<u8>, Node>,
+    /// Sorted by the literal.
+    literals: Vec<(Vec<u8>, Node)>,
     param: Option<Box<Node>>,
     /// Patterns ending here, without and with a trailing slash.
     ends: [Vec<RouteId>; 2],
@@ -36,7 +36,16 @@ impl Tree {
         let mut node = &mut self.root;
         for segment in pattern.segments() {
             node = match segment {
-                Segment::Literal(text) => node.literals.entry(text.clone()).or_default(),
+                Segment::Literal(text) => {
+                    let at = match node.literals.binary_search_by(|(l, _)| l.cmp(text)) {
+                        Ok(at) => at,
+                        Err(at) => {
+                            node.literals.insert(at, (text.clone(), Node::default()));
+                            at
+                        }
+                    };
+                    &mut node.literals[at].1
+                }
                 Segment::Param(_) => node.param.get_or_insert_with(Box::default),
                 Segment::Wildcard => return node.wildcards.push(id),
             };
@@ -59,8 +68,11 @@ fn visit(
     found: &mut dyn FnMut(RouteId) -> bool,
 ) -> bool {
     if let Some(segment) = path.segments.get(at) {
-        if let Some(child) = node.literals.get(&**segment) {
-            if !visit(child, path, at + 1, found) {
+        let literal = node
+            .literals
+            .binary_search_by(|(l, _)| l.as_slice().cmp(segment));
+        if let Ok(i) = literal {
+            if !visit(&node.literals[i].1, path, at + 1, found) {
                 return false;
             }
         }

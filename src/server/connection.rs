@@ -238,6 +238,7 @@ impl Connection {
                     // An idle connection holds no buffers: thousands of them cost little.
                     self.input.release_if_empty();
                     self.output.release_if_empty();
+                    self.session.release_if_idle(&self.input);
                 }
                 return Outcome::Open(Wait::Input(phase));
             }
