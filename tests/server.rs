@@ -57,22 +57,43 @@ fn two_servers_cannot_share_a_port() {
     assert!(Server::start(config, Arc::new(Echo)).is_err());
 }
 
-#[test]
-fn one_thread_serves_many_connections() {
-    let mut config = test_config();
-    config.threads = 1;
-    let server = start(config, Echo);
-    let mut clients: Vec<Client> = (0..20)
-        .map(|_| Client::connect(server.local_addr()))
-        .collect();
-    for (i, client) in clients.iter_mut().enumerate() {
-        client.send(format!("GET /{i} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes());
+/// Answers with the name of the thread that answered.
+struct WhichThread;
+
+impl roost::Handler for WhichThread {
+    fn handle(&self, _req: &roost::Request, res: &mut roost::Response) {
+        let name = std::thread::current().name().unwrap_or("?").to_string();
+        res.set_body(name.as_bytes());
     }
-    for (i, client) in clients.iter_mut().enumerate() {
-        assert_eq!(
-            client.response().header("x-path"),
-            Some(format!("/{i}").as_str())
-        );
+}
+
+#[test]
+fn the_thread_count_is_the_configured_one() {
+    // The threads this server started, and the names of those that answered: with one
+    // thread, one name; with three, none beyond the third.
+    for threads in [1, 3] {
+        let mut config = test_config();
+        config.threads = threads;
+        let server = start(config, WhichThread);
+        assert_eq!(server.worker_threads().len(), threads);
+        let mut answered = std::collections::BTreeSet::new();
+        let mut clients: Vec<Client> = (0..40)
+            .map(|_| Client::connect(server.local_addr()))
+            .collect();
+        for client in &mut clients {
+            client.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        }
+        for client in &mut clients {
+            answered.insert(client.response().text());
+        }
+        for name in &answered {
+            assert!(name.starts_with("roost-worker-"), "{name}");
+            let index: usize = name["roost-worker-".len()..].parse().unwrap();
+            assert!(index < threads, "{name} with {threads} thread(s)");
+        }
+        if threads == 1 {
+            assert_eq!(answered.len(), 1, "one thread served all: {answered:?}");
+        }
     }
 }
 
@@ -147,14 +168,3 @@ fn dropping_a_server_stops_it() {
     assert!(TcpStream::connect(addr).is_err());
 }
 
-#[test]
-fn starting_raises_the_descriptor_limit_to_the_hard_limit() {
-    let _server = start(test_config(), Echo);
-    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
-    let line = limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .unwrap();
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!(fields[3], fields[4], "soft limit equals hard limit: {line}");
-}

@@ -266,11 +266,20 @@ impl Client {
         }
     }
 
-    /// Everything until the server closes.
+    /// Everything until the server closes (or the connection fails, or PATIENCE passes:
+    /// see [`Client::read_until_closed`] to tell them apart).
     pub fn read_to_end(&mut self) -> Vec<u8> {
         let mut all = Vec::new();
         let _ = self.reader.read_to_end(&mut all);
         all
+    }
+
+    /// Everything until the server closes the connection; an error if the read failed or
+    /// PATIENCE passed with the connection still open.
+    pub fn read_until_closed(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut all = Vec::new();
+        self.reader.read_to_end(&mut all)?;
+        Ok(all)
     }
 }
 
