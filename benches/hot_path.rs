@@ -141,6 +141,25 @@ fn main() {
         &request("/hello"),
         b"Hello world!\n",
     );
+    // The same route among 100,000 others: a lookup must not grow with their number.
+    for i in 0..100_000 {
+        let (method, pattern) = match i % 4 {
+            0 => ("GET", format!("/r{i}")),
+            1 => ("POST", format!("/hello/r{i}")),
+            2 => ("GET", format!("/users/{{id}}/r{i}")),
+            _ => ("PUT", format!("/r{i}/*")),
+        };
+        let handler = Arc::new(|_: &Request, _: &Matched<'_>, res: &mut Response| {
+            res.set_body(b"other");
+        });
+        router.route(method, &pattern, handler).unwrap();
+    }
+    session_case(
+        "route among 100,000 routes, pipelined x16",
+        &router,
+        &request("/hello"),
+        b"Hello world!\n",
+    );
 
     let dir = std::env::temp_dir().join(format!("roost-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

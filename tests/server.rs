@@ -167,4 +167,3 @@ fn dropping_a_server_stops_it() {
     }
     assert!(TcpStream::connect(addr).is_err());
 }
-

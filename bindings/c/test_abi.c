@@ -89,6 +89,20 @@ static int32_t probe(roost_request *req, roost_response *res, void *userdata) {
     CHECK(roost_request_param(req, S("name"), &s) == ROOST_OK);
     APPEND("name=%.*s\n", VIEW(s));
     CHECK(roost_request_param(req, S("nope"), &s) == ROOST_ERR_NOT_FOUND);
+    size_t params = roost_request_param_count(req);
+    for (size_t i = 0; i < params; i++) {
+        CHECK(roost_request_param_at(req, i, &name, &value) == ROOST_OK);
+        APPEND("param %zu: %.*s=%.*s\n", i, VIEW(name), VIEW(value));
+    }
+    CHECK(roost_request_param_at(req, params, &name, &value) == ROOST_ERR_NOT_FOUND);
+    size_t pairs = roost_request_query_count(req);
+    for (size_t i = 0; i < pairs; i++) {
+        CHECK(roost_request_query_at(req, i, &name, &value) == ROOST_OK);
+        APPEND("pair %zu: %.*s=%.*s\n", i, VIEW(name), VIEW(value));
+    }
+    CHECK(roost_request_query_at(req, pairs, &name, &value) == ROOST_ERR_NOT_FOUND);
+    CHECK(roost_request_query_at(req, 0, NULL, NULL) == ROOST_OK);
+    APPEND("authority=%.*s\n", VIEW(roost_request_authority(req)));
     APPEND("body=%.*s\n", VIEW(roost_request_body(req)));
     uint16_t port = 0;
     CHECK(roost_request_peer(req, &s, &port) == ROOST_OK && port != 0);
@@ -101,6 +115,11 @@ static int32_t probe(roost_request *req, roost_response *res, void *userdata) {
     CHECK(roost_request_query(NULL).ptr == NULL);
     CHECK(roost_request_body(NULL).ptr == NULL);
     CHECK(roost_request_header_count(NULL) == 0);
+    CHECK(roost_request_authority(NULL).ptr == NULL);
+    CHECK(roost_request_param_count(NULL) == 0);
+    CHECK(roost_request_param_at(NULL, 0, &name, &value) == ROOST_ERR_NULL);
+    CHECK(roost_request_query_count(NULL) == 0);
+    CHECK(roost_request_query_at(NULL, 0, &name, &value) == ROOST_ERR_NULL);
     CHECK(roost_request_query_param(NULL, S("q"), &s) == ROOST_ERR_NULL);
     CHECK(roost_request_query_param(req, NULL, 1, &s) == ROOST_ERR_NULL);
     CHECK(roost_request_header(req, NULL, 3, &s) == ROOST_ERR_NULL);
@@ -122,6 +141,16 @@ static int32_t probe(roost_request *req, roost_response *res, void *userdata) {
     CHECK(roost_response_set_file(NULL, S("/x")) == ROOST_ERR_NULL);
     CHECK(roost_response_set_file(res, S("/definitely/not/here")) == ROOST_ERR_NOT_FOUND);
     CHECK(roost_response_set_file(res, data->dir_path, strlen(data->dir_path)) == ROOST_ERR_INVALID);
+    const char *dir = data->dir_path;
+    size_t dir_len = strlen(dir);
+    CHECK(roost_response_set_file_at(NULL, dir, dir_len, S("hello.txt")) == ROOST_ERR_NULL);
+    CHECK(roost_response_set_file_at(res, NULL, 3, S("hello.txt")) == ROOST_ERR_NULL);
+    CHECK(roost_response_set_file_at(res, dir, dir_len, NULL, 3) == ROOST_ERR_NULL);
+    CHECK(roost_response_set_file_at(res, dir, dir_len, S("../etc/passwd")) == ROOST_ERR_NOT_FOUND);
+    CHECK(roost_response_set_file_at(res, dir, dir_len, S(".hidden")) == ROOST_ERR_NOT_FOUND);
+    CHECK(roost_response_set_file_at(res, dir, dir_len, S("missing.txt")) == ROOST_ERR_NOT_FOUND);
+    CHECK(roost_response_set_file_at(res, dir, dir_len, S("")) == ROOST_ERR_NOT_FOUND);
+    CHECK(roost_response_set_file_at(res, S("/definitely/not/here"), S("x")) == ROOST_ERR_NOT_FOUND);
     CHECK(roost_server_stop(data->srv) == ROOST_ERR_STATE); /* its own handler */
     CHECK(roost_server_free(data->srv) == ROOST_ERR_STATE); /* not freed, still serving */
     CHECK(roost_server_start(data->srv) == ROOST_ERR_STATE);
@@ -205,6 +234,23 @@ static void check_concurrent_stops(void) {
     pthread_join(client, NULL);
 }
 
+/* Sends the file the path names below the test directory: confined to it. */
+static int32_t file_below(roost_request *req, roost_response *res, void *userdata) {
+    struct probe_data *data = userdata;
+    roost_str rest;
+    CHECK(roost_request_param(req, S("*"), &rest) == ROOST_OK);
+    roost_result sent =
+        roost_response_set_file_at(res, data->dir_path, strlen(data->dir_path), rest.ptr, rest.len);
+    if (sent == ROOST_ERR_NOT_FOUND) {
+        roost_response_set_status(res, 404);
+        return ROOST_HANDLER_DONE;
+    }
+    /* Added twice, sent once: the second value replaces the first. */
+    roost_response_add_header(res, S("Content-Type"), S("text/x-first"));
+    roost_response_add_header(res, S("Content-Type"), S("text/x-second"));
+    return sent == ROOST_OK ? ROOST_HANDLER_DONE : ROOST_HANDLER_FAILED;
+}
+
 static int32_t file(roost_request *req, roost_response *res, void *userdata) {
     (void)req;
     struct probe_data *data = userdata;
@@ -255,6 +301,20 @@ static void check_plain_functions(void) {
     CHECK(opts.body_timeout_ms == 10000 && opts.write_timeout_ms == 10000);
     CHECK(opts.shutdown_timeout_ms == 10000);
     CHECK(opts.handler_threads == 0 && opts.handler_queue == 1024);
+    CHECK(opts.max_buffered_body_bytes == 256u * 1024 * 1024);
+    /* The second layout ended at handler_queue: a caller built against it gets the
+     * default budget. */
+    size_t second_size =
+        (offsetof(roost_options, max_buffered_body_bytes) + align - 1) / align * align;
+    roost_options second;
+    memset(&second, 0xAB, sizeof second);
+    CHECK(roost_options_init(&second, second_size) == ROOST_OK);
+    CHECK(second.handler_queue == 1024 && second.max_buffered_body_bytes == 0xABABABABABABABABu);
+    second.port = 0;
+    roost_server *second_layout = NULL;
+    CHECK(roost_server_new(&second, &second_layout) == ROOST_OK);
+    CHECK(roost_server_free(second_layout) == ROOST_OK);
+    roost_options_init(&opts, sizeof opts);
 
     roost_server *srv = NULL;
     CHECK(roost_server_new(&opts, NULL) == ROOST_ERR_NULL);
@@ -273,6 +333,9 @@ static void check_plain_functions(void) {
     CHECK(roost_server_new(&opts, &srv) == ROOST_ERR_INVALID && srv == NULL);
     roost_options_init(&opts, sizeof opts);
     opts.max_headers = 513;
+    CHECK(roost_server_new(&opts, &srv) == ROOST_ERR_INVALID && srv == NULL);
+    roost_options_init(&opts, sizeof opts);
+    opts.max_buffered_body_bytes = 0;
     CHECK(roost_server_new(&opts, &srv) == ROOST_ERR_INVALID && srv == NULL);
     roost_options_init(&opts, sizeof opts);
     opts.host = "localhost";
@@ -307,6 +370,7 @@ static void check_registration(roost_server *srv, struct probe_data *data) {
     CHECK(roost_server_route(srv, S("GET"), S("/reserved"), reserved, NULL) == ROOST_OK);
     CHECK(roost_server_route(srv, S("GET"), S("/silent"), silent, NULL) == ROOST_OK);
     CHECK(roost_server_route(srv, S("GET"), S("/file"), file, data) == ROOST_OK);
+    CHECK(roost_server_route(srv, S("GET"), S("/below/*"), file_below, data) == ROOST_OK);
 
     CHECK(roost_server_static(NULL, S("/static"), S("/tmp")) == ROOST_ERR_NULL);
     CHECK(roost_server_static(srv, NULL, 1, S("/tmp")) == ROOST_ERR_NULL);
@@ -362,7 +426,16 @@ static void check_http(uint16_t port) {
     CHECK(strstr(r, "header 0: Host: test\n") != NULL);
     CHECK(strstr(r, "header 1: X-Test: 1\n") != NULL);
     CHECK(strstr(r, "name=bob\n") != NULL);
+    CHECK(strstr(r, "param 0: name=bob\n") != NULL);
+    CHECK(strstr(r, "pair 0: q=a b!\n") != NULL && strstr(r, "pair 1: flag=\n") != NULL);
+    CHECK(strstr(r, "authority=test\n") != NULL);
     CHECK(strstr(r, "body=payload\n") != NULL);
+    /* An absolute target names the authority, whatever Host says. */
+    snprintf(request, sizeof request,
+             "POST http://example.com:81/probe/x?q=1&flag HTTP/1.1\r\nHost: other\r\nX-Test: 1\r\n"
+             "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    CHECK(http(port, request, reply, sizeof reply) > 0);
+    CHECK(strstr(reply, "authority=example.com:81\n") != NULL);
     CHECK(strstr(r, "peer=127.0.0.1\n") != NULL);
 
     r = get(port, "GET", "/failing", "");
@@ -397,6 +470,16 @@ static void check_http(uint16_t port) {
     CHECK(r && strncmp(r, "HTTP/1.1 206 ", 13) == 0 &&
           strstr(r, "\r\nContent-Range: bytes 5-11/12\r\n") != NULL &&
           strstr(r, "\r\n\r\na file\n") != NULL);
+    r = get(port, "GET", "/below/hello.txt", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0 &&
+          strstr(r, "\r\nContent-Type: text/x-second\r\n") != NULL &&
+          strstr(r, "text/x-first") == NULL && strstr(r, "\r\n\r\nfrom a file\n") != NULL);
+    r = get(port, "GET", "/below/..%2F..%2F..%2Fetc%2Fpasswd", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 400 ", 13) == 0 && strstr(r, "root:") == NULL);
+    r = get(port, "GET", "/below/%2Fetc%2Fpasswd", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 400 ", 13) == 0);
+    r = get(port, "GET", "/below/missing", "");
+    CHECK(r && strncmp(r, "HTTP/1.1 404 ", 13) == 0);
     r = get(port, "GET", "/nothing-here", "");
     CHECK(r && strncmp(r, "HTTP/1.1 404 ", 13) == 0);
     r = get(port, "GET", "/first/hello.txt", "");

@@ -148,9 +148,13 @@ impl Body {
     }
 
     /// Appends `data`, growing the buffer by what it needs (and a bounded margin). Nothing
-    /// is appended when it fails.
+    /// is appended when it fails. A body larger than the whole budget could never fit: that
+    /// is `Memory` at once, not a wait.
     pub fn try_extend(&mut self, data: &[u8]) -> Result<(), Refused> {
         let needed = self.bytes.len().saturating_add(data.len());
+        if self.budget.as_ref().is_some_and(|b| needed > b.limit) {
+            return Err(Refused::Memory);
+        }
         if needed > self.bytes.capacity() {
             let cap = self.bytes.capacity();
             let target = needed.max(cap.saturating_add(cap.clamp(4096, GROWTH_STEP)));
@@ -218,6 +222,8 @@ mod tests {
         let mut b = Body::charged_to(Some(budget.clone()));
         assert_eq!(b.try_extend(&[2; 200 * 1024]), Err(Refused::Budget));
         assert!(b.is_empty());
+        let mut never = Body::charged_to(Some(budget.clone()));
+        assert_eq!(never.try_extend(&[3; 300 * 1024]), Err(Refused::Memory));
         let released = Arc::new(AtomicUsize::new(0));
         let seen = released.clone();
         budget.set_on_release(move || {

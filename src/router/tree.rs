@@ -1,16 +1,21 @@
 //! Routes by pattern, as a tree of path segments, so that finding the routes a path
 //! matches costs what the path is long, not how many routes there are.
 //!
-//! Each node has its literal children (sorted, found by binary search on the decoded
-//! segment: a few comparisons even with 100,000 siblings), at most one
+//! Each node has its literal children (a short list while there are few, a hash map past
+//! that, so a lookup costs the same with 100,000 siblings), at most one
 //! parameter child (whatever the parameter's name), the routes whose pattern ends there
 //! (with and without a trailing slash), and the routes whose pattern ends there in `*`.
 //! Matching visits the matching branches most specific first, position by position: a
 //! literal, then a parameter, then the end of a pattern, then a wildcard, the order
 //! `Pattern::specificity` defines; within a node, routes come in registration order.
 
+use std::collections::HashMap;
+
 use super::pattern::{Pattern, Segment};
 use crate::http::path::NormalPath;
+
+/// Past this many literal children, a node looks them up in a hash map.
+const FEW: usize = 8;
 
 /// Routes are named by their index in the router's list.
 pub type RouteId = usize;
@@ -22,8 +27,7 @@ pub struct Tree {
 
 #[derive(Default)]
 struct Node {
-    /// Sorted by the literal.
-    literals: Vec<(Vec<u8>, Node)>,
+    literals: Literals,
     param: Option<Box<Node>>,
     /// Patterns ending here, without and with a trailing slash.
     ends: [Vec<RouteId>; 2],
@@ -31,21 +35,54 @@ struct Node {
     wildcards: Vec<RouteId>,
 }
 
+/// The literal children of a node.
+enum Literals {
+    Few(Vec<(Vec<u8>, Node)>),
+    Many(HashMap<Vec<u8>, Node>),
+}
+
+impl Default for Literals {
+    fn default() -> Self {
+        Literals::Few(Vec::new())
+    }
+}
+
+impl Literals {
+    fn get(&self, segment: &[u8]) -> Option<&Node> {
+        match self {
+            Literals::Few(few) => few.iter().find(|(l, _)| l == segment).map(|(_, n)| n),
+            Literals::Many(many) => many.get(segment),
+        }
+    }
+
+    fn get_or_insert(&mut self, literal: &[u8]) -> &mut Node {
+        if let Literals::Few(few) = self {
+            if few.len() >= FEW && !few.iter().any(|(l, _)| l == literal) {
+                *self = Literals::Many(std::mem::take(few).into_iter().collect());
+            }
+        }
+        match self {
+            Literals::Few(few) => {
+                let at = match few.iter().position(|(l, _)| l == literal) {
+                    Some(at) => at,
+                    None => {
+                        few.push((literal.to_vec(), Node::default()));
+                        few.len() - 1
+                    }
+                };
+                &mut few[at].1
+            }
+            Literals::Many(many) => many.entry(literal.to_vec()).or_default(),
+        }
+    }
+}
+
 impl Tree {
     pub fn insert(&mut self, pattern: &Pattern, id: RouteId) {
         let mut node = &mut self.root;
         for segment in pattern.segments() {
             node = match segment {
-                Segment::Literal(text) => {
-                    let at = match node.literals.binary_search_by(|(l, _)| l.cmp(text)) {
-                        Ok(at) => at,
-                        Err(at) => {
-                            node.literals.insert(at, (text.clone(), Node::default()));
-                            at
-                        }
-                    };
-                    &mut node.literals[at].1
-                }
+                Segment::Literal(text) => node.literals.get_or_insert(text),
                 Segment::Param(_) => node.param.get_or_insert_with(Box::default),
                 Segment::Wildcard => return node.wildcards.push(id),
             };
@@ -68,11 +105,8 @@ fn visit(
     found: &mut dyn FnMut(RouteId) -> bool,
 ) -> bool {
     if let Some(segment) = path.segments.get(at) {
-        let literal = node
-            .literals
-            .binary_search_by(|(l, _)| l.as_slice().cmp(segment));
-        if let Ok(i) = literal {
-            if !visit(&node.literals[i].1, path, at + 1, found) {
+        if let Some(child) = node.literals.get(segment) {
+            if !visit(child, path, at + 1, found) {
                 return false;
             }
         }
@@ -89,4 +123,43 @@ fn visit(
         }
     }
     node.wildcards.iter().all(|&id| found(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::path::normalize;
+
+    fn order(patterns: &[&str], path: &str) -> Vec<usize> {
+        let mut tree = Tree::default();
+        for (id, pattern) in patterns.iter().enumerate() {
+            tree.insert(&Pattern::parse(pattern).unwrap(), id);
+        }
+        let path = normalize(path).unwrap();
+        let mut found = Vec::new();
+        tree.matches(&path, &mut |id| {
+            found.push(id);
+            true
+        });
+        found
+    }
+
+    #[test]
+    fn most_specific_first_then_registration_order() {
+        let patterns = ["/*", "/a/{x}", "/a/b", "/{y}/b", "/a/*", "/a/{z}", "/a"];
+        assert_eq!(order(&patterns, "/a/b"), [2, 1, 5, 4, 3, 0]);
+        assert_eq!(order(&patterns, "/a"), [6, 4, 0]);
+        assert_eq!(order(&patterns, "/"), [0]);
+        assert_eq!(order(&["/x/", "/x"], "/x/"), [0]);
+    }
+
+    #[test]
+    fn many_siblings_are_found_the_same_way() {
+        let mut patterns: Vec<String> = (0..100).map(|i| format!("/n{i}/leaf")).collect();
+        patterns.push("/{p}/leaf".to_string());
+        let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        assert_eq!(order(&patterns, "/n57/leaf"), [57, 100]);
+        assert_eq!(order(&patterns, "/other/leaf"), [100]);
+        assert_eq!(order(&patterns, "/n57"), Vec::<usize>::new());
+    }
 }

@@ -505,6 +505,16 @@ class LifecycleTest(unittest.TestCase):
             sock.close()
             self.assertTrue(received.startswith(b"HTTP/1.1 200 OK"), received)
 
+    def test_the_body_budget_is_applied(self):
+        # Bodies share max_buffered_body_bytes; one larger than all of it gets 503 (one
+        # that would fit once others are done waits for them, up to the body timeout).
+        with roost.Server(port=0, max_buffered_body_bytes=64 * 1024, body_timeout=0.3) as srv:
+            srv.add_route("POST", "/", lambda req: str(len(req.body)))
+            srv.start()
+            self.assertEqual(request(srv.port, "POST", "/", body=b"x" * 10000)[:3:2], (200, b"10000"))
+            self.assertEqual(request(srv.port, "POST", "/", body=b"x" * 200000)[0], 503)
+            self.assertEqual(request(srv.port, "POST", "/", body=b"x" * 10000)[0], 200)
+
     def test_close_is_idempotent_and_a_closed_server_refuses_use(self):
         srv = roost.Server(port=0)
         srv.start()
