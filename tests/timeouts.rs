@@ -171,6 +171,19 @@ fn trickled_input_does_not_keep_a_non_reading_client_alive() {
     trickle.join().unwrap();
 }
 
+/// Sends a byte every 300 ms on `client`'s connection, `count` times or until it fails.
+fn trickle_bytes(client: &Client, count: usize) -> std::thread::JoinHandle<()> {
+    let mut writer = client.stream().try_clone().unwrap();
+    std::thread::spawn(move || {
+        for _ in 0..count {
+            if writer.write_all(b"t").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    })
+}
+
 #[test]
 fn a_body_trickled_below_the_minimum_rate_is_cut_off() {
     // A byte every 300 ms never leaves the 800 ms body timeout silent, but after it the
@@ -178,16 +191,8 @@ fn a_body_trickled_below_the_minimum_rate_is_cut_off() {
     let server = start(quick_config(), Echo);
     let mut client = Client::connect(server.local_addr());
     client.send(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n");
-    let mut writer = client.stream().try_clone().unwrap();
     // (Longer than PATIENCE: without the rate rule, no response would come in time.)
-    let trickle = std::thread::spawn(move || {
-        for _ in 0..60 {
-            if writer.write_all(b"x").is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(300));
-        }
-    });
+    let trickle = trickle_bytes(&client, 60);
     // Meanwhile other clients are served at once.
     assert_eq!(get(server.local_addr(), "/other").status, 200);
     let reply = client.response();
@@ -205,15 +210,7 @@ fn a_fast_start_buys_no_time_for_a_trickle() {
     let mut client = Client::connect(server.local_addr());
     client.send(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n\r\n");
     client.send(&vec![b'f'; 1 << 20]);
-    let mut writer = client.stream().try_clone().unwrap();
-    let trickle = std::thread::spawn(move || {
-        for _ in 0..60 {
-            if writer.write_all(b"t").is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(300));
-        }
-    });
+    let trickle = trickle_bytes(&client, 60);
     let reply = client.response();
     assert_eq!(reply.status, 408);
     assert!(client.closed());

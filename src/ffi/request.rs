@@ -113,6 +113,39 @@ unsafe fn found(value: Option<roost_str>, out: *mut roost_str, what: &str) -> ro
     }
 }
 
+/// Writes the (name, value) pair that `pick` finds in one of the request's lists (header
+/// lines, parameters, query pairs) to the out-pointers that are not NULL.
+/// `ROOST_ERR_NOT_FOUND` when there is none: `index` is past the last one.
+///
+/// # Safety
+/// `req` must be NULL or the handle passed to the running handler; `name` and `value`
+/// must each be NULL or writable.
+unsafe fn pair_at(
+    req: *const roost_request,
+    name: *mut roost_str,
+    value: *mut roost_str,
+    func: &str,
+    pick: impl FnOnce(&roost_request) -> Option<(&[u8], &[u8])>,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        // SAFETY: per the contract.
+        let Some(r) = (unsafe { request_arg(req) }) else {
+            return fail(ROOST_ERR_NULL, &format!("{func}: req is NULL"));
+        };
+        let Some((n, v)) = pick(r) else {
+            return fail(
+                ROOST_ERR_NOT_FOUND,
+                &format!("{func}: index past the last one"),
+            );
+        };
+        // SAFETY: each out-pointer is NULL or writable, per the contract.
+        unsafe {
+            let _ = found(Some(roost_str::of(n)), name, "");
+            found(Some(roost_str::of(v)), value, "")
+        }
+    })
+}
+
 /// The method, e.g. "GET". `{NULL, 0}` if `req` is NULL.
 ///
 /// # Safety
@@ -226,23 +259,12 @@ pub unsafe extern "C" fn roost_request_query_at(
     name: *mut roost_str,
     value: *mut roost_str,
 ) -> roost_result {
-    guard!(ROOST_ERR_PANIC, {
-        // SAFETY: per the contract.
-        let Some(r) = (unsafe { request_arg(req) }) else {
-            return fail(ROOST_ERR_NULL, "roost_request_query_at: req is NULL");
-        };
-        let Some((n, v)) = r.query_pairs().get(index) else {
-            return fail(
-                ROOST_ERR_NOT_FOUND,
-                "roost_request_query_at: index past the last pair",
-            );
-        };
-        // SAFETY: each out-pointer is NULL or writable, per the contract.
-        unsafe {
-            let _ = found(Some(roost_str::of(n)), name, "");
-            found(Some(roost_str::of(v)), value, "")
-        }
-    })
+    // SAFETY: the same contract.
+    unsafe {
+        pair_at(req, name, value, "roost_request_query_at", |r| {
+            r.query_pairs().get(index).map(|(n, v)| (&n[..], &v[..]))
+        })
+    }
 }
 
 /// The authority the request is for, e.g. "example.com:8080": the one in an absolute
@@ -318,23 +340,15 @@ pub unsafe extern "C" fn roost_request_header_at(
     name: *mut roost_str,
     value: *mut roost_str,
 ) -> roost_result {
-    guard!(ROOST_ERR_PANIC, {
-        // SAFETY: per the contract.
-        let Some(r) = (unsafe { request_arg(req) }) else {
-            return fail(ROOST_ERR_NULL, "roost_request_header_at: req is NULL");
-        };
-        let Some((n, v)) = r.request().headers().nth(index) else {
-            return fail(
-                ROOST_ERR_NOT_FOUND,
-                "roost_request_header_at: index past the last header",
-            );
-        };
-        // SAFETY: each out-pointer is NULL or writable, per the contract.
-        unsafe {
-            let _ = found(Some(roost_str::of(n.as_bytes())), name, "");
-            found(Some(roost_str::of(v)), value, "")
-        }
-    })
+    // SAFETY: the same contract.
+    unsafe {
+        pair_at(req, name, value, "roost_request_header_at", |r| {
+            r.request()
+                .headers()
+                .nth(index)
+                .map(|(n, v)| (n.as_bytes(), v))
+        })
+    }
 }
 
 /// The decoded value of path parameter `name` (from `{name}` in the route's pattern, or
@@ -394,23 +408,15 @@ pub unsafe extern "C" fn roost_request_param_at(
     name: *mut roost_str,
     value: *mut roost_str,
 ) -> roost_result {
-    guard!(ROOST_ERR_PANIC, {
-        // SAFETY: per the contract.
-        let Some(r) = (unsafe { request_arg(req) }) else {
-            return fail(ROOST_ERR_NULL, "roost_request_param_at: req is NULL");
-        };
-        let Some((n, v)) = r.route().params().nth(index) else {
-            return fail(
-                ROOST_ERR_NOT_FOUND,
-                "roost_request_param_at: index past the last parameter",
-            );
-        };
-        // SAFETY: each out-pointer is NULL or writable, per the contract.
-        unsafe {
-            let _ = found(Some(roost_str::of(n.as_bytes())), name, "");
-            found(Some(roost_str::of(v)), value, "")
-        }
-    })
+    // SAFETY: the same contract.
+    unsafe {
+        pair_at(req, name, value, "roost_request_param_at", |r| {
+            r.route()
+                .params()
+                .nth(index)
+                .map(|(n, v)| (n.as_bytes(), v))
+        })
+    }
 }
 
 /// The request content, de-chunked; length 0 when there is none. May contain NUL bytes.
