@@ -135,9 +135,9 @@ typedef struct roost_response roost_response;
  * An HTTP server: its options, its routes and mounts, and, once started, its threads.
  * Create it with `roost_server_new`, free it with `roost_server_free`.
  *
- * A running server belongs to the process that started it. A child forked after
- * `roost_server_start` may free its copy of the handle (which releases only the child's
- * memory and descriptors: the parent's server goes on serving); any other call on it
+ * A server belongs to the process that created it. A child forked from that process may
+ * free its copy of the handle (which releases only what the child holds: its copy of the
+ * listening socket, memory; the parent's server goes on serving); any other call on it
  * there returns `ROOST_ERR_STATE`.
  */
 typedef struct roost_server roost_server;
@@ -712,9 +712,10 @@ enum roost_result roost_server_stop(struct roost_server *srv);
  *
  * From one of the server's own handlers this would wait for itself: it returns
  * `ROOST_ERR_STATE` and neither stops nor frees anything. In a child forked from the
- * process running the server, it frees the child's copy without stopping anything: the
- * child's copies of the server's descriptors are closed, and the parent's server (its
- * listening socket, its threads) is not touched.
+ * process that created the server, it frees the child's copy without stopping anything:
+ * the child's copy of the listening socket is closed (its epoll sets and eventfds are
+ * close-on-exec), and the parent's server (its listening socket, its threads, its
+ * connections) is not touched.
  *
  * # Safety
  * `srv` must be NULL or a live handle, not used again after `ROOST_OK`.

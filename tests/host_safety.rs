@@ -350,3 +350,54 @@ fn starting_raises_the_soft_descriptor_limit_to_the_hard_limit() {
     assert_ne!(fields[3], "256", "the soft limit was not raised: {line}");
     assert_eq!(fields[3], fields[4], "soft limit equals hard limit: {line}");
 }
+
+fn small_budget(bytes: usize, body_timeout: Duration) -> Config {
+    let mut config = test_config();
+    config.max_buffered_body_bytes = bytes;
+    config.timeouts.body = body_timeout;
+    config
+}
+
+#[test]
+fn bodies_that_fit_one_at_a_time_do_not_starve_each_other() {
+    // Two uploads of 800 KiB against a 1 MiB budget, at once: each reserves its whole
+    // length before reading, so one waits for the other instead of both holding half the
+    // budget until the body timeout (they once both got 503).
+    let server = start(small_budget(1 << 20, Duration::from_secs(5)), Echo);
+    let addr = server.local_addr();
+    for _ in 0..5 {
+        let uploads: Vec<_> = (0..2)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    let mut upload = start_upload(addr, 800 * 1024, 800 * 1024);
+                    let _ = upload.flush();
+                    status_of(upload)
+                })
+            })
+            .collect();
+        for upload in uploads {
+            assert_eq!(upload.join().unwrap(), Some(200));
+        }
+    }
+    assert_eq!(server.buffered_body_bytes(), 0, "every charge given back");
+}
+
+#[test]
+fn a_body_waiting_for_memory_is_still_asked_about_first() {
+    // The budget is held by an upload in progress; a request whose handler does not want
+    // its body is answered at once, not after waiting (60 s here) for memory it never
+    // needed.
+    let server = start(small_budget(64 * 1024, Duration::from_secs(60)), Echo);
+    let addr = server.local_addr();
+    let mut holder = Client::connect(addr);
+    holder.send(b"POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 63000\r\n\r\n");
+    holder.send(&[b'h'; 1000]);
+    wait_until("the budget taken", || server.buffered_body_bytes() >= 63000);
+    let mut refused = Client::connect(addr);
+    refused.send(b"POST /reject-body HTTP/1.1\r\nHost: a\r\nContent-Length: 50000\r\n\r\n");
+    refused.send(&[b'r'; 10000]);
+    let reply = refused.response();
+    assert_eq!(reply.header("x-body-length"), Some("0"));
+    holder.send(&[b'h'; 62000]);
+    assert_eq!(holder.response().header("x-body-length"), Some("63000"));
+}

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <stdlib.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -44,11 +45,23 @@ static int served(uint16_t port) {
     return strstr(buf, "200 OK") != NULL && strstr(buf, "\r\n\r\nparent\n") != NULL;
 }
 
+/* Whether the server closes `fd` (end of stream) within two seconds. */
+static int closed_within_2s(int fd) {
+    struct timeval two = {2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &two, sizeof two);
+    char buf[256];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+    }
+    return n == 0;
+}
+
 int main(void) {
     roost_options opts;
     roost_options_init(&opts, sizeof opts);
     opts.port = 0;
     opts.threads = 2;
+    opts.keepalive_timeout_ms = 300;
     roost_server *srv = NULL;
     CHECK(roost_server_new(&opts, &srv) == ROOST_OK);
     CHECK(roost_server_route(srv, "GET", 3, "/", 1, route, NULL) == ROOST_OK);
@@ -59,15 +72,20 @@ int main(void) {
     for (int round = 0; round < 2; round++) {
         pid_t pid = fork();
         if (pid == 0) {
-            /* The child: freeing its copy closes the child's copies of the server's
-             * descriptors (listener, two mailboxes, two epoll sets), nothing more. Then it
-             * runs another program, as forked children do (and which also ends valgrind's
-             * view of this child: the parent's threads do not exist here, so what they own
-             * cannot be freed, and a leak check of the child would report it). */
+            /* The child: any other call is refused; freeing its copy closes the child's
+             * copy of the listening socket (so a restarted parent can bind the port again),
+             * nothing more. Then it runs another program, as forked children do (and which
+             * also ends valgrind's view of this child: the parent's threads do not exist
+             * here, so what they own cannot be freed, and a leak check of the child would
+             * report it). */
+            int refused = roost_server_stop(srv) == ROOST_ERR_STATE &&
+                          roost_server_start(srv) == ROOST_ERR_STATE &&
+                          strstr(roost_last_error(), "forked") != NULL;
             int before = open_descriptors();
             int freed = roost_server_free(srv) == ROOST_OK;
             int closed = before - open_descriptors();
-            execl("/bin/sh", "sh", "-c", freed && closed == 5 ? "exit 0" : "exit 1", (char *)NULL);
+            const char *code = refused && freed && closed == 1 ? "exit 0" : "exit 1";
+            execl("/bin/sh", "sh", "-c", code, (char *)NULL);
             _exit(2);
         }
         int status = 0;
@@ -75,6 +93,23 @@ int main(void) {
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         for (int i = 0; i < 3; i++) CHECK(served(port));
     }
+    /* A connection the parent closes (its keep-alive ran out) ends for the client even
+     * while a child holds a copy of its descriptor. */
+    int idle = connect_loopback(port);
+    const char *req = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+    send(idle, req, strlen(req), MSG_NOSIGNAL);
+    char buf[512];
+    CHECK(recv(idle, buf, sizeof buf, 0) > 0);
+    pid_t holder = fork();
+    if (holder == 0) {
+        /* Hold the copies (an exec would close them: they are close-on-exec), then go. */
+        sleep(3);
+        execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+        _exit(2);
+    }
+    CHECK(closed_within_2s(idle));
+    close(idle);
+    waitpid(holder, NULL, 0);
     CHECK(roost_server_free(srv) == ROOST_OK);
     return finish_checks("test_fork");
 }

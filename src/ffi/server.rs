@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_void};
 use std::io;
-use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
 
@@ -16,9 +16,9 @@ use crate::server::{Config, Server};
 /// An HTTP server: its options, its routes and mounts, and, once started, its threads.
 /// Create it with `roost_server_new`, free it with `roost_server_free`.
 ///
-/// A running server belongs to the process that started it. A child forked after
-/// `roost_server_start` may free its copy of the handle (which releases only the child's
-/// memory and descriptors: the parent's server goes on serving); any other call on it
+/// A server belongs to the process that created it. A child forked from that process may
+/// free its copy of the handle (which releases only what the child holds: its copy of the
+/// listening socket, memory; the parent's server goes on serving); any other call on it
 /// there returns `ROOST_ERR_STATE`.
 pub struct roost_server {
     state: Mutex<State>,
@@ -27,9 +27,9 @@ pub struct roost_server {
     /// The port while running, 0 otherwise; read without the lock, so that a handler can
     /// ask for it while another thread stops the server.
     port: AtomicU16,
-    /// The process that started it while it runs, 0 otherwise; read without the lock,
-    /// which a forked child may find held by a thread that does not exist there.
-    owner: AtomicU32,
+    /// The process that created it. Compared without the lock, which a forked child may
+    /// find held by a thread that does not exist there.
+    created_by: u32,
 }
 
 pub(super) struct State {
@@ -50,20 +50,22 @@ impl roost_server {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Whether the server runs in another process: this one was forked from it.
-    fn runs_elsewhere(&self) -> bool {
-        let owner = self.owner.load(Ordering::Acquire);
-        owner != 0 && owner != std::process::id()
+    /// Whether the server belongs to another process: this one was forked from it.
+    fn belongs_elsewhere(&self) -> bool {
+        self.created_by != std::process::id()
     }
 
     /// Locks the state once no stop is under way. Refused (`ROOST_ERR_STATE`) on one of the
     /// server's own worker threads, which a stop would wait for, and in a process forked
     /// from the one running it.
     pub(super) fn settled(&self, func: &str) -> Result<MutexGuard<'_, State>, roost_result> {
-        if self.runs_elsewhere() {
+        if self.belongs_elsewhere() {
             return Err(fail(
                 ROOST_ERR_STATE,
-                &format!("{func}: the server runs in the process this one was forked from"),
+                &format!(
+                    "{func}: the server belongs to process {}, which this one was forked from",
+                    self.created_by
+                ),
             ));
         }
         let mut state = self.lock();
@@ -92,7 +94,6 @@ impl roost_server {
             };
             state.stopping = true;
             self.port.store(0, Ordering::Release);
-            self.owner.store(0, Ordering::Release);
             running
         };
         running.stop();
@@ -165,7 +166,7 @@ pub unsafe extern "C" fn roost_server_new(
             }),
             stopped: Condvar::new(),
             port: AtomicU16::new(0),
-            owner: AtomicU32::new(0),
+            created_by: std::process::id(),
         });
         // SAFETY: `out` is non-NULL and writable, per the contract.
         unsafe { out.write(Box::into_raw(server)) };
@@ -286,7 +287,6 @@ pub unsafe extern "C" fn roost_server_start(srv: *mut roost_server) -> roost_res
                 server
                     .port
                     .store(running.local_addr().port(), Ordering::Release);
-                server.owner.store(std::process::id(), Ordering::Release);
                 state.workers = running.worker_threads();
                 state.running = Some(running);
                 ROOST_OK
@@ -352,9 +352,10 @@ pub unsafe extern "C" fn roost_server_stop(srv: *mut roost_server) -> roost_resu
 ///
 /// From one of the server's own handlers this would wait for itself: it returns
 /// `ROOST_ERR_STATE` and neither stops nor frees anything. In a child forked from the
-/// process running the server, it frees the child's copy without stopping anything: the
-/// child's copies of the server's descriptors are closed, and the parent's server (its
-/// listening socket, its threads) is not touched.
+/// process that created the server, it frees the child's copy without stopping anything:
+/// the child's copy of the listening socket is closed (its epoll sets and eventfds are
+/// close-on-exec), and the parent's server (its listening socket, its threads, its
+/// connections) is not touched.
 ///
 /// # Safety
 /// `srv` must be NULL or a live handle, not used again after `ROOST_OK`.
@@ -367,7 +368,7 @@ pub unsafe extern "C" fn roost_server_free(srv: *mut roost_server) -> roost_resu
         };
         // In a forked child the lock may be held by a thread that does not exist here:
         // take nothing, drop everything (the running server lets go of the parent's).
-        if !server.runs_elsewhere() {
+        if !server.belongs_elsewhere() {
             if let Err(code) = server.stop("roost_server_free") {
                 return code;
             }

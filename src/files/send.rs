@@ -97,7 +97,7 @@ pub fn open_under(dir: &Path, relative: &[u8]) -> io::Result<(File, Metadata)> {
     let root = open_root(dir)?;
     let file = open_beneath(std::os::fd::AsFd::as_fd(&root), &name).map_err(|e| {
         match e.raw_os_error() {
-            Some(libc::EXDEV | libc::ELOOP) => not_found(),
+            Some(libc::EXDEV | libc::ELOOP | libc::ENOTDIR) => not_found(),
             _ => e,
         }
     })?;

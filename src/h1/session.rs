@@ -197,7 +197,7 @@ impl Session {
         } else {
             self.exchange.unread_body = true;
             if let Some(request) = self.request.as_deref_mut() {
-                request.body_mut().clear();
+                request.body_mut().release();
             }
         }
     }
@@ -385,25 +385,31 @@ impl Session {
             .get_or_insert_with(|| spare::take_request(self.peer, &self.budget));
         fill_request(request, &head);
         input.consume(head_len);
-        match reader {
-            None => self.state = State::Ready,
-            Some(reader) => {
-                // Content that came with the head is taken at once; a body that is all here
-                // needs no decision.
-                self.state = State::Body(reader);
-                match self.read_body(input, out, env) {
-                    Some(Next::Read { .. }) => {
-                        if let State::Body(reader) = std::mem::replace(&mut self.state, State::Head)
-                        {
-                            self.state = State::Deciding(reader);
-                        }
-                    }
-                    Some(next) => return Some(next),
-                    None => {}
-                }
-            }
+        let Some(reader) = reader else {
+            self.state = State::Ready;
+            return None;
+        };
+        // Content that came with the head is taken at once when it may be all of it (a body
+        // that is all here needs no decision); otherwise, or if it must wait for memory,
+        // the handler decides first whether it will be read at all.
+        let try_now = match reader {
+            BodyReader::Length(n) => input.data().len() as u64 >= n,
+            BodyReader::Chunked(_) => true,
+        };
+        if !try_now {
+            self.state = State::Deciding(reader);
+            return None;
         }
-        None
+        self.state = State::Body(reader);
+        match self.read_body(input, out, env) {
+            Some(Next::Read { .. } | Next::Stalled) => {
+                if let State::Body(reader) = std::mem::replace(&mut self.state, State::Head) {
+                    self.state = State::Deciding(reader);
+                }
+                None
+            }
+            other => other,
+        }
     }
 
     /// The status an incomplete head already deserves, if any. Each byte is looked at a
@@ -442,7 +448,13 @@ impl Session {
             BodyReader::Length(left) => {
                 let available = input.data().len();
                 let take = usize::try_from(*left).map_or(available, |l| l.min(available));
-                match body.try_extend(&input.data()[..take]) {
+                // The whole announced length, reserved once (a no-op after): see
+                // `http::body`. A body that will fit is never left half-read waiting for
+                // memory that other half-read bodies hold.
+                let total =
+                    usize::try_from(*left).map_or(usize::MAX, |l| l.saturating_add(body.len()));
+                let reserved = body.reserve(total);
+                match reserved.and_then(|()| body.try_extend(&input.data()[..take])) {
                     Ok(()) => {
                         input.consume(take);
                         *left -= take as u64;

@@ -5,6 +5,11 @@
 //! dropped (or emptied), on whichever thread that happens. Growing is fallible twice over:
 //! past the budget the caller waits ([`Refused::Budget`], a pause), and when the allocator
 //! says no the caller answers 503 ([`Refused::Memory`]): no input can abort the process.
+//!
+//! A body of announced length first reserves its whole length in the budget (only the
+//! budget: memory is still taken as bytes arrive), all or nothing, before any byte is read:
+//! bodies that each held part of the budget while waiting for more could otherwise wait
+//! for one another until all of them timed out.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -95,7 +100,7 @@ pub enum Refused {
 pub struct Body {
     bytes: Vec<u8>,
     budget: Option<Arc<BodyBudget>>,
-    /// Bytes of capacity charged to the budget.
+    /// Bytes charged to the budget: at least the capacity, more once reserved.
     charged: usize,
 }
 
@@ -152,9 +157,6 @@ impl Body {
     /// is `Memory` at once, not a wait.
     pub fn try_extend(&mut self, data: &[u8]) -> Result<(), Refused> {
         let needed = self.bytes.len().saturating_add(data.len());
-        if self.budget.as_ref().is_some_and(|b| needed > b.limit) {
-            return Err(Refused::Memory);
-        }
         if needed > self.bytes.capacity() {
             let cap = self.bytes.capacity();
             let target = needed.max(cap.saturating_add(cap.clamp(4096, GROWTH_STEP)));
@@ -164,31 +166,50 @@ impl Body {
         Ok(())
     }
 
-    fn grow_to(&mut self, capacity: usize) -> Result<(), Refused> {
-        let extra = capacity - self.bytes.capacity();
-        if let Some(budget) = &self.budget {
-            if !budget.try_take(extra) {
-                return Err(Refused::Budget);
-            }
-        }
-        let len = self.bytes.len();
-        if self.bytes.try_reserve_exact(capacity - len).is_err() {
-            if let Some(budget) = &self.budget {
-                budget.give(extra);
-            }
+    /// Charges the budget for `total` bytes in all, taking what is not charged yet, all or
+    /// nothing. A total past the whole budget could never be charged: `Memory`.
+    pub fn reserve(&mut self, total: usize) -> Result<(), Refused> {
+        let Some(budget) = &self.budget else {
+            return Ok(());
+        };
+        if total > budget.limit {
             return Err(Refused::Memory);
         }
-        // RawVec records the capacity asked for, so this is what is charged.
+        let extra = total.saturating_sub(self.charged);
+        if !budget.try_take(extra) {
+            return Err(Refused::Budget);
+        }
         self.charged += extra;
         Ok(())
     }
 
-    /// Empties the body; a large buffer goes back to the allocator (and its charge to the
-    /// budget) rather than waiting for the next request.
+    fn grow_to(&mut self, capacity: usize) -> Result<(), Refused> {
+        let before = self.charged;
+        self.reserve(capacity)?;
+        let len = self.bytes.len();
+        if self.bytes.try_reserve_exact(capacity - len).is_err() {
+            self.uncharge(self.charged - before);
+            return Err(Refused::Memory);
+        }
+        Ok(())
+    }
+
+    fn uncharge(&mut self, n: usize) {
+        if let Some(budget) = &self.budget {
+            budget.give(n);
+        }
+        self.charged -= n;
+    }
+
+    /// Empties the body; a large buffer goes back to the allocator rather than waiting for
+    /// the next request, and what is charged beyond the capacity kept goes back to the
+    /// budget.
     pub fn clear(&mut self) {
         self.bytes.clear();
         if self.bytes.capacity() > KEEP_CAPACITY {
             self.release();
+        } else {
+            self.uncharge(self.charged - self.bytes.capacity());
         }
     }
 
@@ -196,10 +217,7 @@ impl Body {
     pub fn release(&mut self) {
         crate::sys::memory::freed(self.bytes.capacity());
         self.bytes = Vec::new();
-        if let Some(budget) = &self.budget {
-            budget.give(self.charged);
-        }
-        self.charged = 0;
+        self.uncharge(self.charged);
     }
 }
 
@@ -240,6 +258,30 @@ mod tests {
             0,
             "a large buffer is given back when emptied"
         );
+    }
+
+    #[test]
+    fn a_reservation_is_all_or_nothing_and_covers_the_growth() {
+        let budget = BodyBudget::new(100 * 1024);
+        let mut a = Body::charged_to(Some(budget.clone()));
+        a.reserve(60 * 1024).unwrap();
+        assert_eq!(budget.used(), 60 * 1024);
+        let mut b = Body::charged_to(Some(budget.clone()));
+        assert_eq!(b.reserve(60 * 1024), Err(Refused::Budget));
+        assert_eq!(
+            budget.used(),
+            60 * 1024,
+            "nothing taken by a failed reservation"
+        );
+        a.try_extend(&[1; 60 * 1024]).unwrap();
+        assert_eq!(
+            budget.used(),
+            60 * 1024,
+            "growth within the reservation is free"
+        );
+        a.clear();
+        assert_eq!(budget.used(), 0);
+        assert_eq!(b.reserve(200 * 1024), Err(Refused::Memory));
     }
 
     #[test]

@@ -59,8 +59,10 @@ pub(crate) struct Core {
 ///
 /// A server belongs to the process that started it. In a child forked after the start,
 /// its threads do not exist and its listening socket is shared with the parent, so
-/// stopping or dropping it there only closes the child's copies of its descriptors: the
-/// parent's server goes on.
+/// stopping or dropping it there only closes the child's copy of the listening socket (its
+/// epoll sets and eventfds are close-on-exec): the parent's server goes on, and its
+/// connections close when the parent closes them (it shuts each down first, so a child's
+/// copy cannot keep one open).
 pub struct Server {
     core: Arc<Core>,
     mailboxes: Vec<Arc<Mailbox>>,
@@ -68,8 +70,8 @@ pub struct Server {
     local_addr: SocketAddr,
     /// The process that started it.
     owner: u32,
-    /// The descriptors that live in its threads, for a forked child to close.
-    descriptors: Vec<Kept>,
+    /// The listening socket, for a forked child to close its copy.
+    listener_copy: Option<Kept>,
 }
 
 impl Server {
@@ -98,8 +100,7 @@ impl Server {
             0 => None,
             threads => Some(Pool::start(threads, config.handler_queue, handler.clone())?),
         };
-        let mut descriptors = vec![Kept::of(listener.as_fd())];
-        descriptors.extend(mailboxes.iter().map(|m| Kept::of(m.waker().as_fd())));
+        let listener_copy = Some(Kept::of(listener.as_fd()));
         let core = Arc::new(Core {
             listener,
             config,
@@ -115,11 +116,10 @@ impl Server {
             threads: Vec::with_capacity(workers),
             local_addr,
             owner: std::process::id(),
-            descriptors,
+            listener_copy,
         };
         for (i, mailbox) in server.mailboxes.iter().enumerate() {
             let worker = Worker::new(server.core.clone(), mailbox.clone())?;
-            server.descriptors.push(Kept::of(worker.epoll_fd()));
             let thread = std::thread::Builder::new()
                 .name(format!("roost-worker-{i}"))
                 .spawn(move || worker.run())?;
@@ -182,20 +182,24 @@ impl Server {
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
-        // The workers closed their descriptors; what is left closes with the server.
-        self.descriptors.clear();
+        // What is left closes with the server.
+        self.listener_copy = None;
         // The workers are done, so nothing waits for the pool: let it finish and join it.
         if let Some(pool) = &self.core.pool {
             pool.stop();
+        }
+        // Answers that came after their worker ended hold responses (and files): drop them.
+        for mailbox in &self.mailboxes {
+            drop(mailbox.take());
         }
     }
 
     /// In a forked child: the threads are the parent's (joining them would wait forever),
     /// and so is the listening socket (shutting it down would refuse the parent's
-    /// connections). Close only this process's copies of the descriptors; the memory the
-    /// parent's threads own is unreachable here.
+    /// connections). Close only this process's copy of the listening socket; the memory
+    /// the parent's threads own is unreachable here.
     fn let_go_in_a_forked_child(&mut self) {
-        if self.threads.is_empty() && self.descriptors.is_empty() {
+        if self.threads.is_empty() && self.listener_copy.is_none() {
             return;
         }
         for thread in self.threads.drain(..) {
@@ -206,8 +210,8 @@ impl Server {
                 std::mem::forget(thread);
             }
         }
-        for kept in self.descriptors.drain(..) {
-            kept.close_in_forked_child();
+        if let Some(listener) = self.listener_copy.take() {
+            listener.close_in_forked_child();
         }
         // What owns those descriptors must never close them again here: keep it alive
         // (and reachable) for the rest of the process.

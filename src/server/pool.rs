@@ -34,6 +34,10 @@ impl Ticket {
     pub fn cancel(&self) {
         drop(self.claim());
     }
+
+    fn is_cancelled(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
 }
 
 /// A request for the pool.
@@ -93,9 +97,19 @@ impl Pool {
         Ok(pool)
     }
 
-    /// Queues a job, or gives it back when the queue is full (or closed).
+    /// Queues a job, or gives it back when the queue is full (or closed). Jobs whose
+    /// connections closed while they waited make room first: they take no place.
     pub fn submit(&self, job: Job) -> Result<(), Job> {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if queue.jobs.len() >= self.capacity {
+            let (live, cancelled): (VecDeque<Job>, VecDeque<Job>) = std::mem::take(&mut queue.jobs)
+                .into_iter()
+                .partition(|j| !j.ticket.is_cancelled());
+            queue.jobs = live;
+            for job in cancelled {
+                job.responder.dismiss();
+            }
+        }
         if queue.closed || queue.jobs.len() >= self.capacity {
             return Err(job);
         }

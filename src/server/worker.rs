@@ -15,6 +15,7 @@ use crate::h1::{Env, Phase};
 use crate::http::date::DateCache;
 use crate::http::Response;
 use crate::sys::epoll::{Epoll, Event, EDGE, EXCLUSIVE, READABLE, READ_HANGUP, URGENT, WRITABLE};
+use crate::sys::socket::Shutdown;
 use crate::sys::{memory, signal, socket};
 
 const LISTENER: u64 = u64::MAX;
@@ -97,11 +98,6 @@ impl Worker {
         })
     }
 
-    /// The epoll descriptor, for a forked child that must close its copy.
-    pub fn epoll_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.epoll.as_fd()
-    }
-
     /// Serves until the server stops and the last connection is done (or the shutdown
     /// timeout passes).
     pub fn run(mut self) {
@@ -116,8 +112,10 @@ impl Worker {
             let now = Instant::now();
             self.date.refresh(SystemTime::now());
             for token in std::mem::take(&mut self.again) {
-                if let Some(Some(conn)) = self.conns.get_mut(token as u32 as usize) {
-                    conn.queued = false;
+                if let Some(slot) = self.live_slot(token) {
+                    if let Some(conn) = self.conns[slot as usize].as_mut() {
+                        conn.queued = false;
+                    }
                 }
                 self.on_event(token, 0, now);
             }
@@ -429,7 +427,11 @@ impl Worker {
     }
 
     fn close(&mut self, slot: u32) {
-        if self.conns[slot as usize].take().is_some() {
+        if let Some(conn) = self.conns[slot as usize].take() {
+            // Shut down before the descriptor goes: a copy of it in a process forked from
+            // this one would otherwise keep the connection open for the client.
+            socket::shutdown(conn.socket(), Shutdown::Both);
+            drop(conn);
             self.timers.cancel(slot);
             self.generations[slot as usize] = self.generations[slot as usize].wrapping_add(1);
             self.free.push(slot);

@@ -3,8 +3,10 @@
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 
-/// A descriptor of a server's, remembered with the file it refers to, so that a forked
-/// child can close its copy without touching anything else that may have the same number.
+/// A socket of a server's, remembered with the inode it refers to, so that a forked child
+/// can close its copy without touching anything else that may have the same number by then
+/// (every socket has an inode of its own; eventfds and epoll sets share one, so they cannot
+/// be told apart this way and are not kept).
 #[derive(Clone, Copy, Debug)]
 pub struct Kept {
     fd: RawFd,
@@ -30,14 +32,14 @@ impl Kept {
         }
     }
 
-    /// Closes this process's copy of the descriptor, if it still refers to the same file.
-    /// For a forked child only: there, the threads that own the descriptor do not exist and
-    /// never close it, and closing a copy leaves the parent's open.
+    /// Closes this process's copy of the socket, if the descriptor still refers to it. For a
+    /// forked child only: there, the threads that own it do not exist and never close it,
+    /// and closing a copy leaves the parent's open.
     pub fn close_in_forked_child(self) {
         if self.identity.is_some() && identity(self.fd) == self.identity {
-            // SAFETY: the descriptor is ours and refers to the file it was opened for; its
-            // owner (a thread of the parent) does not exist in this process, and the caller
-            // keeps every owner alive so that nothing closes it again.
+            // SAFETY: the descriptor refers to the socket it was opened for (no other socket
+            // has its inode); its owner does not exist in this process (a thread of the
+            // parent), and the caller keeps every owner alive so nothing closes it again.
             unsafe { libc::close(self.fd) };
         }
     }

@@ -122,6 +122,8 @@ pub enum Shutdown {
     Read,
     /// Send FIN after what is queued.
     Write,
+    /// Both: the connection ends for every descriptor that refers to it.
+    Both,
 }
 
 /// shutdown(2); errors (the peer is already gone) are of no use to the caller and ignored.
@@ -129,6 +131,7 @@ pub fn shutdown(fd: BorrowedFd<'_>, how: Shutdown) {
     let how = match how {
         Shutdown::Read => libc::SHUT_RD,
         Shutdown::Write => libc::SHUT_WR,
+        Shutdown::Both => libc::SHUT_RDWR,
     };
     // SAFETY: shutdown takes no pointers.
     unsafe { libc::shutdown(fd.as_raw_fd(), how) };
