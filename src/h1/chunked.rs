@@ -146,7 +146,11 @@ impl ChunkedDecoder {
                     return Err(413);
                 }
                 self.size = self.size << 4 | u64::from(hex_digit(b).unwrap_or(0));
-                if self.decoded + self.size > max_body {
+                if self
+                    .decoded
+                    .checked_add(self.size)
+                    .is_none_or(|total| total > max_body)
+                {
                     return Err(413);
                 }
                 Size { any: true }
@@ -277,6 +281,7 @@ mod tests {
             (&long_ext, 400),
             (b"FFFFFFFFFFFFFFFFF\r\n", 413),
             (b"100001\r\n", 413),
+            (b"1\r\na\r\nFFFFFFFFFFFFFFFF\r\n", 413),
         ];
         for (input, status) in bad {
             assert_eq!(

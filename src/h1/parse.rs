@@ -146,12 +146,19 @@ pub fn fill_request(req: &mut Request, head: &Head<'_>) {
     });
 }
 
-/// How many bytes of empty lines precede the request line. RFC 9112 §2.2 has a server
-/// ignore at least one CRLF there; the session counts them against the head limit.
+/// How many bytes of empty lines (CRLF, or a bare LF) precede the request line. RFC 9112
+/// §2.2 has a server ignore at least one there; the session counts them against the head
+/// limit. A CR not followed by LF is not an empty line: the request line starts there (and
+/// is refused), or, at the very end, waits for its next byte.
 pub fn empty_lines(buf: &[u8]) -> usize {
-    buf.iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(buf.len())
+    let mut at = 0;
+    loop {
+        match &buf[at..] {
+            [b'\n', ..] => at += 1,
+            [b'\r', b'\n', ..] => at += 2,
+            _ => return at,
+        }
+    }
 }
 
 /// Whether `buf` starts a HEAD request, whose responses never carry content, even when
@@ -192,7 +199,19 @@ fn partial_status(buf: &[u8], limits: &Limits) -> Option<u16> {
 fn version_error(buf: &[u8]) -> HeadResult<'_> {
     let skipped = empty_lines(buf);
     let rest = &buf[skipped..];
-    let line_end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+    let Some(line_end) = rest.iter().position(|&b| b == b'\n') else {
+        // httparse judges the version before the line ends: wait for the whole of it, so
+        // that the status does not depend on where the bytes were split.
+        let start = rest.iter().rposition(|&b| b == b' ').map_or(0, |i| i + 1);
+        return if is_version_prefix(&rest[start..]) {
+            HeadResult::Partial
+        } else {
+            HeadResult::Reject(Reject {
+                status: 400,
+                head_method: is_head_request(buf),
+            })
+        };
+    };
     let line = rest[..line_end]
         .strip_suffix(b"\r")
         .unwrap_or(&rest[..line_end]);
@@ -214,6 +233,16 @@ fn version_error(buf: &[u8]) -> HeadResult<'_> {
         status,
         head_method: is_head_request(buf),
     })
+}
+
+/// Whether `tail` could still become `HTTP/d.d` (or `HTTP/d.d\r`).
+fn is_version_prefix(tail: &[u8]) -> bool {
+    let pattern = b"HTTP/0.0\r";
+    tail.len() <= pattern.len()
+        && tail.iter().zip(pattern).all(|(&b, &p)| match p {
+            b'0' => b.is_ascii_digit(),
+            p => b == p,
+        })
 }
 
 fn validate<'h, 'b>(req: httparse::Request<'h, 'b>, limits: &Limits) -> Result<Head<'b>, u16>
@@ -481,6 +510,21 @@ mod tests {
             assert_eq!(parse(input), Err(*status), "{input:?}");
         }
         assert_eq!(parse("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), Err(1));
+        // The version of a line still arriving waits for the line, whatever the split.
+        for partial in [
+            "GET / HTTP/2",
+            "GET / HTTP/2.",
+            "GET / HTTP/2.0",
+            "GET / HTTP/2.0\r",
+        ] {
+            assert_eq!(parse(partial), Err(0), "{partial:?}");
+        }
+        assert_eq!(parse("GET / HTTX/2"), Err(400));
+        // A bare CR before the request line is not an empty line.
+        assert_eq!(parse("\rGET / HTTP/1.1\r\nHost: a\r\n\r\n"), Err(400));
+        assert_eq!(empty_lines(b"\r\n\nGET"), 3);
+        assert_eq!(empty_lines(b"\r\n\r"), 2);
+        assert_eq!(empty_lines(b"\rGET"), 0);
         assert_eq!(parse("\r\n\r\nGET / HTTP/1.2\r\nHost: a\r\n\r\n"), Err(1));
         assert!(is_head_request(b"\r\nHEAD / HTTP/1.1\r\n"));
     }

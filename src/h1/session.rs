@@ -144,7 +144,8 @@ impl Session {
     /// what is left is sending its output, then the close.
     pub fn phase(&self, input: &InBuf) -> Phase {
         match self.state {
-            State::Head if input.is_empty() && self.leading == 0 => Phase::Idle,
+            // Empty lines alone (some clients send CRLF after a request) start nothing.
+            State::Head if input.is_empty() => Phase::Idle,
             State::Head => Phase::Head,
             State::Deciding(_) | State::Body(_) => Phase::Body,
             State::Ready | State::Answering => Phase::Answering,
@@ -299,9 +300,10 @@ impl Session {
                 } else {
                     408
                 };
-                let head_method = match &self.request {
-                    Some(request) => request.is_head(),
-                    None => is_head_request(input.data()),
+                // In a head, the kept request is the last one: look at what arrived.
+                let head_method = match self.state {
+                    State::Head => is_head_request(input.data()),
+                    _ => self.exchange.head_request,
                 };
                 self.fail(out, env, status, head_method);
             }
@@ -417,6 +419,13 @@ impl Session {
     /// the URI limit), then only the head's length. (The first attempt, which parsed the
     /// whole buffer, already checked what had arrived then.)
     fn check_partial(&mut self, data: &[u8], limits: &Limits) -> Option<u16> {
+        // A request line still without its end, longer than a target of the largest size
+        // with a method and version around it, is too long: say so now, before looking
+        // at it again for every byte that trickles in.
+        if !self.line_checked && data.len() > limits.max_uri + LINE_SLACK && !data.contains(&b'\n')
+        {
+            return Some(if data.contains(&b' ') { 414 } else { 400 });
+        }
         if self.scanned == 0 {
             self.line_checked = data.contains(&b'\n');
         } else if !self.line_checked {
@@ -448,13 +457,7 @@ impl Session {
             BodyReader::Length(left) => {
                 let available = input.data().len();
                 let take = usize::try_from(*left).map_or(available, |l| l.min(available));
-                // The whole announced length, reserved once (a no-op after): see
-                // `http::body`. A body that will fit is never left half-read waiting for
-                // memory that other half-read bodies hold.
-                let total =
-                    usize::try_from(*left).map_or(usize::MAX, |l| l.saturating_add(body.len()));
-                let reserved = body.reserve(total);
-                match reserved.and_then(|()| body.try_extend(&input.data()[..take])) {
+                match body.try_extend(&input.data()[..take]) {
                     Ok(()) => {
                         input.consume(take);
                         *left -= take as u64;
@@ -518,6 +521,9 @@ impl Session {
     }
 }
 
+/// Room for a method, spaces and the version beside a target of `Limits::max_uri` bytes.
+const LINE_SLACK: usize = 32;
+
 /// Where the head at the start of `data` ends (just past its empty line), searching from
 /// about `from` on: the bytes before it were searched already.
 fn head_end(data: &[u8], from: usize) -> Option<usize> {
@@ -578,6 +584,98 @@ mod tests {
         let text = String::from_utf8_lossy(bytes);
         assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 3);
         assert!(text.ends_with("/3"));
+    }
+
+    /// Feeds `bytes` to `session`, answering requests with empty 200s; returns what was
+    /// written and the last `Next`.
+    fn feed(session: &mut Session, input: &mut InBuf, bytes: &[u8]) -> (Vec<u8>, Next) {
+        let limits = Limits::default();
+        let env = env(&limits);
+        let mut out = Output::new();
+        let mut res = Response::new();
+        input.prepare_read(bytes.len()).extend_from_slice(bytes);
+        let next = session.serve(
+            input,
+            &mut out,
+            &env,
+            &Ok200,
+            &mut res,
+            0,
+            &mut |_, _, _| false,
+        );
+        (drain(&mut out), next)
+    }
+
+    fn drain(out: &mut Output) -> Vec<u8> {
+        let mut all = Vec::new();
+        while let Some(Chunk::Bytes { bytes, .. }) = out.front() {
+            all.extend_from_slice(bytes);
+            let n = bytes.len();
+            out.advance(n);
+        }
+        all
+    }
+
+    struct Ok200;
+
+    impl Handler for Ok200 {
+        fn handle(&self, _req: &Request, _res: &mut Response) {}
+    }
+
+    #[test]
+    fn empty_lines_after_a_request_leave_the_connection_idle() {
+        let mut session = Session::new("127.0.0.1:1".parse().unwrap(), None);
+        let mut input = InBuf::new();
+        let (sent, next) = feed(
+            &mut session,
+            &mut input,
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi\r\n",
+        );
+        assert!(sent.starts_with(b"HTTP/1.1 200 OK"));
+        assert_eq!(next, Next::Read { want: 0 });
+        assert_eq!(session.phase(&input), Phase::Idle);
+    }
+
+    #[test]
+    fn a_timed_out_head_is_answered_as_its_own_method() {
+        let limits = Limits::default();
+        let env = env(&limits);
+        let mut session = Session::new("127.0.0.1:1".parse().unwrap(), None);
+        let mut input = InBuf::new();
+        feed(
+            &mut session,
+            &mut input,
+            b"GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD /x HTTP/1.1\r\n",
+        );
+        let mut out = Output::new();
+        session.time_out(&input, &mut out, &env);
+        let sent = String::from_utf8(drain(&mut out)).unwrap();
+        assert!(sent.starts_with("HTTP/1.1 408 "), "{sent}");
+        assert!(sent.ends_with("\r\n\r\n"), "no body for HEAD: {sent}");
+    }
+
+    #[test]
+    fn a_long_request_line_trickled_in_is_refused_at_the_limit() {
+        let mut session = Session::new("127.0.0.1:1".parse().unwrap(), None);
+        let mut input = InBuf::new();
+        let mut line = vec![b'A'; Limits::default().max_uri];
+        line.extend_from_slice(b" /");
+        let (sent, _) = feed(&mut session, &mut input, &line);
+        assert!(sent.is_empty());
+        let mut answer = Vec::new();
+        for i in 0..LINE_SLACK + 1 {
+            let (sent, next) = feed(&mut session, &mut input, b"x");
+            if next == Next::Close {
+                answer = sent;
+                assert!(i < LINE_SLACK, "refused only after {i} more bytes");
+                break;
+            }
+        }
+        assert!(
+            answer.starts_with(b"HTTP/1.1 414 "),
+            "{:?}",
+            String::from_utf8_lossy(&answer)
+        );
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //!
 //! A body grows as its bytes arrive, never from the length a client announces, and every
 //! byte of capacity it holds is charged to its server's [`BodyBudget`] until the body is
-//! dropped (or emptied), on whichever thread that happens. Growing is fallible twice over:
-//! past the budget the caller waits ([`Refused::Budget`], a pause), and when the allocator
-//! says no the caller answers 503 ([`Refused::Memory`]): no input can abort the process.
+//! emptied or dropped, on whichever thread that happens. So a client holds in memory only
+//! what it has sent. Growing is fallible twice over: past the budget the caller waits
+//! ([`Refused::Budget`], a pause, until [`BodyBudget::set_on_release`]'s callback says memory
+//! came back), and when the allocator says no, or the body could never fit, the caller
+//! answers 503 ([`Refused::Memory`]): no input can abort the process.
 //!
-//! A body of announced length first reserves its whole length in the budget (only the
-//! budget: memory is still taken as bytes arrive), all or nothing, before any byte is read:
-//! bodies that each held part of the budget while waiting for more could otherwise wait
-//! for one another until all of them timed out.
+//! Bodies waiting for memory while holding some could wait for one another forever (each
+//! half-read, the budget full). The budget counts the bodies that hold memory and those of
+//! them that wait: when every holder waits, no memory will come back, and the body that
+//! found it so is refused (`Memory`), giving its memory to the others.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,6 +21,9 @@ use std::sync::{Arc, OnceLock};
 pub struct BodyBudget {
     limit: usize,
     used: AtomicUsize,
+    /// Bodies that hold memory, and how many of them wait for more.
+    holders: AtomicUsize,
+    waiting_holders: AtomicUsize,
     /// A body was refused since the last release: call `on_release` on the next one.
     waiting: AtomicBool,
     on_release: OnceLock<Box<dyn Fn() + Send + Sync>>,
@@ -39,6 +44,8 @@ impl BodyBudget {
         Arc::new(BodyBudget {
             limit,
             used: AtomicUsize::new(0),
+            holders: AtomicUsize::new(0),
+            waiting_holders: AtomicUsize::new(0),
             waiting: AtomicBool::new(false),
             on_release: OnceLock::new(),
         })
@@ -91,7 +98,8 @@ impl BodyBudget {
 pub enum Refused {
     /// The server's bodies hold their whole budget: wait until some memory comes back.
     Budget,
-    /// The allocator refused the memory.
+    /// The memory will not come: the allocator refused it, the body is larger than the
+    /// whole budget, or every body holding memory is waiting for more.
     Memory,
 }
 
@@ -100,17 +108,15 @@ pub enum Refused {
 pub struct Body {
     bytes: Vec<u8>,
     budget: Option<Arc<BodyBudget>>,
-    /// Bytes charged to the budget: at least the capacity, more once reserved.
+    /// Bytes of capacity charged to the budget.
     charged: usize,
+    /// Counted among the budget's waiting holders.
+    waiting: bool,
 }
 
 /// Capacity grows by doubling up to this step, then by this step: large bodies do not
-/// reserve much more than they hold.
+/// hold much more than they have received.
 const GROWTH_STEP: usize = 4 << 20;
-
-/// Past this capacity, an emptied body gives its memory back instead of keeping it for the
-/// next request.
-const KEEP_CAPACITY: usize = 4096;
 
 impl Body {
     /// A body charged to no budget.
@@ -124,6 +130,7 @@ impl Body {
             bytes: Vec::new(),
             budget,
             charged: 0,
+            waiting: false,
         }
     }
 
@@ -153,71 +160,105 @@ impl Body {
     }
 
     /// Appends `data`, growing the buffer by what it needs (and a bounded margin). Nothing
-    /// is appended when it fails. A body larger than the whole budget could never fit: that
-    /// is `Memory` at once, not a wait.
+    /// is appended when it fails.
     pub fn try_extend(&mut self, data: &[u8]) -> Result<(), Refused> {
         let needed = self.bytes.len().saturating_add(data.len());
         if needed > self.bytes.capacity() {
             let cap = self.bytes.capacity();
             let target = needed.max(cap.saturating_add(cap.clamp(4096, GROWTH_STEP)));
-            self.grow_to(target).or_else(|_| self.grow_to(needed))?;
+            let grown = match self.grow_to(target) {
+                Err(_) if target > needed => self.grow_to(needed),
+                grown => grown,
+            };
+            self.note_waiting(grown == Err(Refused::Budget));
+            if grown == Err(Refused::Budget) && self.deadlocked() {
+                self.note_waiting(false);
+                return Err(Refused::Memory);
+            }
+            grown?;
         }
         self.bytes.extend_from_slice(data);
         Ok(())
     }
 
-    /// Charges the budget for `total` bytes in all, taking what is not charged yet, all or
-    /// nothing. A total past the whole budget could never be charged: `Memory`.
-    pub fn reserve(&mut self, total: usize) -> Result<(), Refused> {
-        let Some(budget) = &self.budget else {
-            return Ok(());
-        };
-        if total > budget.limit {
-            return Err(Refused::Memory);
-        }
-        let extra = total.saturating_sub(self.charged);
-        if !budget.try_take(extra) {
-            return Err(Refused::Budget);
-        }
-        self.charged += extra;
-        Ok(())
-    }
-
     fn grow_to(&mut self, capacity: usize) -> Result<(), Refused> {
-        let before = self.charged;
-        self.reserve(capacity)?;
+        let extra = capacity - self.bytes.capacity();
+        if let Some(budget) = &self.budget {
+            if capacity > budget.limit {
+                return Err(Refused::Memory);
+            }
+            if !budget.try_take(extra) {
+                return Err(Refused::Budget);
+            }
+        }
         let len = self.bytes.len();
         if self.bytes.try_reserve_exact(capacity - len).is_err() {
-            self.uncharge(self.charged - before);
+            if let Some(budget) = &self.budget {
+                budget.give(extra);
+            }
             return Err(Refused::Memory);
         }
+        // RawVec records the capacity asked for, so this is what is charged.
+        self.set_charged(self.charged + extra);
         Ok(())
     }
 
-    fn uncharge(&mut self, n: usize) {
+    /// Keeps the budget's count of holders right as the charge changes.
+    fn set_charged(&mut self, charged: usize) {
         if let Some(budget) = &self.budget {
-            budget.give(n);
+            match (self.charged, charged) {
+                (0, n) if n > 0 => {
+                    budget.holders.fetch_add(1, Ordering::SeqCst);
+                }
+                (n, 0) if n > 0 => {
+                    budget.holders.fetch_sub(1, Ordering::SeqCst);
+                }
+                _ => {}
+            }
         }
-        self.charged -= n;
+        self.charged = charged;
     }
 
-    /// Empties the body; a large buffer goes back to the allocator rather than waiting for
-    /// the next request, and what is charged beyond the capacity kept goes back to the
-    /// budget.
+    /// Counts this body among the waiting holders, or not; a body holding nothing does not
+    /// count.
+    fn note_waiting(&mut self, waiting: bool) {
+        let waiting = waiting && self.charged > 0;
+        if waiting == self.waiting {
+            return;
+        }
+        if let Some(budget) = &self.budget {
+            if waiting {
+                budget.waiting_holders.fetch_add(1, Ordering::SeqCst);
+            } else {
+                budget.waiting_holders.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.waiting = waiting;
+    }
+
+    /// Whether every body holding memory waits for more: then none will give any back.
+    fn deadlocked(&self) -> bool {
+        self.budget.as_ref().is_some_and(|b| {
+            let holders = b.holders.load(Ordering::SeqCst);
+            holders > 0 && b.waiting_holders.load(Ordering::SeqCst) >= holders
+        })
+    }
+
+    /// Empties the body and gives all its memory back, with its charge: an answered
+    /// request keeps none (the next one starts from nothing, as an idle connection does).
     pub fn clear(&mut self) {
-        self.bytes.clear();
-        if self.bytes.capacity() > KEEP_CAPACITY {
-            self.release();
-        } else {
-            self.uncharge(self.charged - self.bytes.capacity());
-        }
+        self.release();
     }
 
-    /// Empties the body and gives all its memory back, with its charge.
+    /// See [`Body::clear`].
     pub fn release(&mut self) {
+        self.note_waiting(false);
         crate::sys::memory::freed(self.bytes.capacity());
         self.bytes = Vec::new();
-        self.uncharge(self.charged);
+        if let Some(budget) = &self.budget {
+            budget.give(self.charged);
+        }
+        self.set_charged(0);
     }
 }
 
@@ -253,35 +294,29 @@ mod tests {
         b.try_extend(&[2; 200 * 1024]).unwrap();
         assert_eq!(b.len(), 200 * 1024);
         b.clear();
-        assert_eq!(
-            budget.used(),
-            0,
-            "a large buffer is given back when emptied"
-        );
+        assert_eq!(budget.used(), 0, "an emptied body gives its memory back");
     }
 
     #[test]
-    fn a_reservation_is_all_or_nothing_and_covers_the_growth() {
+    fn when_every_holder_waits_the_last_to_wait_gives_way() {
         let budget = BodyBudget::new(100 * 1024);
         let mut a = Body::charged_to(Some(budget.clone()));
-        a.reserve(60 * 1024).unwrap();
-        assert_eq!(budget.used(), 60 * 1024);
         let mut b = Body::charged_to(Some(budget.clone()));
-        assert_eq!(b.reserve(60 * 1024), Err(Refused::Budget));
+        a.try_extend(&[1; 50 * 1024]).unwrap();
+        b.try_extend(&[2; 40 * 1024]).unwrap();
+        // a waits: b holds memory and may still finish.
+        assert_eq!(a.try_extend(&[1; 30 * 1024]), Err(Refused::Budget));
+        // b waits too: nothing would ever come back, so b is refused for good.
+        assert_eq!(b.try_extend(&[2; 30 * 1024]), Err(Refused::Memory));
+        b.release();
+        a.try_extend(&[1; 30 * 1024]).unwrap();
+        assert_eq!(a.len(), 80 * 1024);
+        drop(a);
         assert_eq!(
-            budget.used(),
-            60 * 1024,
-            "nothing taken by a failed reservation"
+            (budget.used(), budget.holders.load(Ordering::SeqCst)),
+            (0, 0)
         );
-        a.try_extend(&[1; 60 * 1024]).unwrap();
-        assert_eq!(
-            budget.used(),
-            60 * 1024,
-            "growth within the reservation is free"
-        );
-        a.clear();
-        assert_eq!(budget.used(), 0);
-        assert_eq!(b.reserve(200 * 1024), Err(Refused::Memory));
+        assert_eq!(budget.waiting_holders.load(Ordering::SeqCst), 0);
     }
 
     #[test]

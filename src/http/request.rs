@@ -103,6 +103,12 @@ impl Request {
         if self.fields.capacity() > KEEP_FIELDS {
             self.fields = Vec::new();
         }
+        // Nothing refers to the old text any more: a kept request reads as an empty one.
+        self.text.clear();
+        self.values.clear();
+        self.fields.clear();
+        (self.method, self.target, self.path) = (0..0, 0..0, 0..0);
+        (self.query, self.authority) = (None, None);
         self.body.release();
     }
 
