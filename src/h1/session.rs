@@ -418,6 +418,9 @@ impl Session {
     /// bounded number of times: the request line once it is complete (or once it passes
     /// the URI limit), then only the head's length. (The first attempt, which parsed the
     /// whole buffer, already checked what had arrived then.)
+    // Not inlined: its header slots (16 KiB) would double the stack frame of every
+    // request's path, and each page of a frame is touched (probed) on every call.
+    #[inline(never)]
     fn check_partial(&mut self, data: &[u8], limits: &Limits) -> Option<u16> {
         // A request line still without its end, longer than a target of the largest size
         // with a method and version around it, is too long: say so now, before looking
