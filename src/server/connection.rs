@@ -54,14 +54,16 @@ pub struct Turn<'a> {
     pub response: &'a mut Response,
 }
 
-/// The most one send(2) or sendfile(2) moves. A call holds the socket for all it moves: one
-/// call for a whole 1 MiB file cost a third more CPU per response than four of 256 KiB,
-/// and gave a fifth fewer responses a second (benches/compare.sh, 1 MiB at c16, paired
-/// runs), as lighttpd's calls of 256 KiB show too.
+/// The most one send(2) or sendfile(2) moves, and the most one turn writes, so that one
+/// large download does not hold a worker while other connections wait. Calls end on
+/// multiples of it in the connection's byte stream (a head and the first piece of its body
+/// fill one call together), and a connection writes one call's worth before the next
+/// connection's turn: lighttpd's pattern. On loopback at c16 this doubled the 1 MiB
+/// responses a second and halved the server's CPU per response, against one call of
+/// 256 KiB after the head and four calls a turn (benches/compare.sh, 1 MiB at c16, paired
+/// runs): bursts of a whole megabyte fill the client's receive window, and then the
+/// client's own reads drive the sending at their pace, with the cost on both sides.
 const WRITE_CHUNK: usize = 256 << 10;
-/// Bytes written per turn, so that one large download does not hold a worker while other
-/// connections wait.
-const WRITE_PER_TURN: usize = 4 * WRITE_CHUNK;
 /// Reads per turn: a client that keeps sending cannot hold a worker while others wait.
 const READS_PER_TURN: usize = 16;
 
@@ -327,21 +329,40 @@ impl Connection {
 
     /// Sends queued output, up to this turn's share.
     fn flush(&mut self) -> io::Result<Flushed> {
+        let mut corked = false;
+        let flushed = self.flush_corked(&mut corked);
+        if corked {
+            socket::set_cork(self.socket.as_fd(), false);
+        }
+        flushed
+    }
+
+    /// [`Connection::flush`]; a head followed by its body is written corked, so that they
+    /// leave in full packets and the head not alone in one of its own (MSG_MORE would do
+    /// that too, but made each sendfile(2) behind it cost three times the CPU).
+    fn flush_corked(&mut self, corked: &mut bool) -> io::Result<Flushed> {
         let mut written = 0;
         while let Some(chunk) = self.output.front() {
-            if written >= WRITE_PER_TURN {
+            if written >= WRITE_CHUNK {
                 return Ok(Flushed::Budget);
             }
-            let sent = match chunk {
+            let room = WRITE_CHUNK - written;
+            let (sent, more) = match chunk {
                 Chunk::Bytes { bytes, more } => {
-                    let part = &bytes[..bytes.len().min(WRITE_CHUNK)];
-                    let more = more || part.len() < bytes.len();
-                    socket::send(self.socket.as_fd(), part, more)
+                    if more && !*corked {
+                        socket::set_cork(self.socket.as_fd(), true);
+                        *corked = true;
+                    }
+                    let part = &bytes[..bytes.len().min(room)];
+                    (socket::send(self.socket.as_fd(), part), more)
                 }
                 Chunk::File { file, offset, len } => {
-                    let count = usize::try_from(len).map_or(WRITE_CHUNK, |l| l.min(WRITE_CHUNK));
+                    let count = usize::try_from(len).map_or(room, |l| l.min(room));
                     let mut at = offset;
-                    socket::sendfile(self.socket.as_fd(), file, &mut at, count)
+                    (
+                        socket::sendfile(self.socket.as_fd(), file, &mut at, count),
+                        false,
+                    )
                 }
             };
             match sent {
@@ -351,6 +372,10 @@ impl Connection {
                     self.output.advance(n);
                     self.progress = true;
                     written += n;
+                    if *corked && !more {
+                        socket::set_cork(self.socket.as_fd(), false);
+                        *corked = false;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::Blocked),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -91,13 +91,30 @@ pub fn recv_into(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> io::Result<usize> {
     Ok(n)
 }
 
-/// Sends bytes without ever raising SIGPIPE; `more` tells the kernel that more data (a file
-/// body) follows at once, so the head and the body can share packets.
-pub fn send(fd: BorrowedFd<'_>, bytes: &[u8], more: bool) -> io::Result<usize> {
-    let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
+/// Sends bytes without ever raising SIGPIPE.
+pub fn send(fd: BorrowedFd<'_>, bytes: &[u8]) -> io::Result<usize> {
     // SAFETY: the kernel reads at most `bytes.len()` bytes from a live slice.
-    let n = cvt(unsafe { libc::send(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len(), flags) })?;
+    let n = cvt(unsafe {
+        libc::send(
+            fd.as_raw_fd(),
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            libc::MSG_NOSIGNAL,
+        )
+    })?;
     Ok(n as usize)
+}
+
+/// TCP_CORK: while on, the kernel sends only full segments, so a head written before its
+/// body shares their first packet; turning it off sends what is held at once. Errors (the
+/// peer is gone) show on the next send and are ignored here.
+pub fn set_cork(fd: BorrowedFd<'_>, on: bool) {
+    let _ = set_int_option(
+        fd.as_raw_fd(),
+        libc::IPPROTO_TCP,
+        libc::TCP_CORK,
+        i32::from(on),
+    );
 }
 
 /// Copies up to `count` bytes of `file` from `offset` to the socket inside the kernel;
