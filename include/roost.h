@@ -77,6 +77,13 @@
 #define ROOST_HANDLER_FAILED 1
 
 /**
+ * The handler will finish the response later: `req` and `res` stay valid until
+ * `roost_response_finish(res)`, which any thread may call, once. Meanwhile the
+ * connection's I/O goes on; requests pipelined behind it are answered after it, in order.
+ */
+#define ROOST_HANDLER_DEFERRED 2
+
+/**
  * What a roost function returns. The numbers are fixed and never reused.
  */
 typedef enum roost_result {
@@ -114,20 +121,24 @@ typedef enum roost_result {
      * An internal error (a bug in roost) was caught at the boundary.
      */
     ROOST_ERR_PANIC = 7,
+    /**
+     * The client of a deferred response has gone: nothing more can be sent to it.
+     */
+    ROOST_ERR_CLOSED = 8,
 } roost_result;
 
 /**
- * The request being handled. Lent to a handler for the duration of its call: it, and
- * every view obtained from it, is invalid once the handler returns. Use it from the
- * handler's thread only (or one thread at a time).
+ * The request being handled. Lent to a handler for the duration of its call (or, when it
+ * returns `ROOST_HANDLER_DEFERRED`, until `roost_response_finish`): it, and every view
+ * obtained from it, is invalid after that. Use it from one thread at a time.
  */
 typedef struct roost_request roost_request;
 
 /**
- * The response being built. Lent to a handler for the duration of its call, to be used
- * from the handler's thread only (or one thread at a time). It starts as `200 OK` with
- * no fields and an empty body; roost adds `Date`, `Server`, `Content-Length` and
- * `Connection` itself.
+ * The response being built. Lent to a handler for the duration of its call (or, when it
+ * returns `ROOST_HANDLER_DEFERRED`, until `roost_response_finish`), to be used from one
+ * thread at a time. It starts as `200 OK` with no fields and an empty body; roost adds
+ * `Date`, `Server`, `Content-Length` and `Connection` itself.
  */
 typedef struct roost_response roost_response;
 
@@ -278,21 +289,34 @@ typedef struct roost_str {
 } roost_str;
 
 /**
+ * Called once, on one of the server's I/O threads, when the client of a deferred response
+ * goes away before `roost_response_finish` (it closed its connection, or the server
+ * stopped and closed it at the end of the shutdown timeout): `on_close(res, userdata)`.
+ * The handle is still to be finished after that (its other calls return
+ * `ROOST_ERR_CLOSED`). The callback must not block; it may call `roost_response_finish`.
+ */
+typedef void (*roost_close_callback)(struct roost_response *res, void *userdata);
+
+/**
  * A request handler: `roost_handler(req, res, userdata)`.
  *
  * Called on one of the server's worker threads, concurrently with other handlers, with
  * the `userdata` given to `roost_server_route`. It reads the request through `req` and
  * fills the response through `res`; both, and every string or byte view obtained from
- * them, are valid only until the handler returns.
+ * them, are valid until the handler returns, or, if it returns `ROOST_HANDLER_DEFERRED`,
+ * until `roost_response_finish(res)`. Use them from one thread at a time: a handler that
+ * defers passes them on to the thread that will finish, and touches them no more.
  *
  * It returns `ROOST_HANDLER_DONE` when the response is complete, `ROOST_HANDLER_FAILED`
- * to answer 500 instead. Any other value is reserved (a response finished later from
- * another thread, a body streamed in chunks) and is answered with 500 for now.
+ * to answer 500 instead, `ROOST_HANDLER_DEFERRED` to finish it later (see
+ * `roost_response_finish` and `roost_response_on_close`). Any other value is answered
+ * with 500.
  *
  * A handler that sets nothing sends `200 OK` with an empty body. It must not stop or free
  * its own server. By default it runs on the I/O thread that read the request, so while
- * it blocks, the other connections of that thread wait; with `opts.handler_threads` set,
- * handlers run on threads of their own and a slow handler stalls no I/O.
+ * it blocks, the other connections of that thread wait (a deferred response does not
+ * block: its thread is free as soon as the handler returns); with `opts.handler_threads`
+ * set, handlers run on threads of their own and a slow handler stalls no I/O.
  */
 typedef int32_t (*roost_handler)(struct roost_request *req,
                                  struct roost_response *res,
@@ -539,10 +563,40 @@ enum roost_result roost_request_peer(const struct roost_request *req,
                                      uint16_t *port);
 
 /**
+ * Sends a response whose handler returned `ROOST_HANDLER_DEFERRED`, as it stands (with
+ * the same rules as a response sent when its handler returns: preconditions, ranges,
+ * HEAD). Call it exactly once for each deferred response, from any thread; after it,
+ * `req`, `res` and every view obtained from them are invalid. It may come before the
+ * handler has returned (the response leaves once it has).
+ *
+ * Returns `ROOST_OK` when the response is on its way; `ROOST_ERR_CLOSED` when its client
+ * had left (nothing is sent; the handle is released all the same); `ROOST_ERR_STATE` for
+ * a second finish, or a response that was not deferred. Finishing after the server was
+ * stopped or freed is safe: its clients are gone, so `ROOST_ERR_CLOSED`.
+ *
+ * # Safety
+ * `res` must be NULL or a handle passed to a handler.
+ */
+enum roost_result roost_response_finish(struct roost_response *res);
+
+/**
+ * Registers `on_close` (see `roost_close_callback`) for the response of the running or
+ * deferred handler, replacing any set before; NULL removes it. `userdata` must be usable
+ * from the server's I/O threads. `ROOST_ERR_CLOSED` if the client has gone already (the
+ * callback will not be called); `ROOST_ERR_STATE` for a finished response.
+ *
+ * # Safety
+ * `res` must be NULL or a handle passed to a handler.
+ */
+enum roost_result roost_response_on_close(struct roost_response *res,
+                                          roost_close_callback on_close,
+                                          void *userdata);
+
+/**
  * Sets the status code: 200 to 599. `ROOST_ERR_INVALID` otherwise (the status is kept).
  *
  * # Safety
- * `res` must be NULL or the handle passed to the running handler.
+ * `res` must be NULL or a handle passed to a handler.
  */
 enum roost_result roost_response_set_status(struct roost_response *res, uint16_t status);
 
@@ -556,7 +610,7 @@ enum roost_result roost_response_set_status(struct roost_response *res, uint16_t
  * response never carries two.
  *
  * # Safety
- * `res` must be NULL or the handle passed to the running handler; `name` and `value`
+ * `res` must be NULL or a handle passed to a handler; `name` and `value`
  * must point to `name_len` and `value_len` readable bytes.
  */
 enum roost_result roost_response_add_header(struct roost_response *res,
@@ -571,7 +625,7 @@ enum roost_result roost_response_add_header(struct roost_response *res,
  * no body whatever is set (the length is still reported for HEAD).
  *
  * # Safety
- * `res` must be NULL or the handle passed to the running handler; `data` must point to
+ * `res` must be NULL or a handle passed to a handler; `data` must point to
  * `len` readable bytes.
  */
 enum roost_result roost_response_set_body(struct roost_response *res, const char *data, size_t len);
@@ -585,7 +639,7 @@ enum roost_result roost_response_set_body(struct roost_response *res, const char
  * file, `ROOST_ERR_IO` if it cannot be opened.
  *
  * # Safety
- * `res` must be NULL or the handle passed to the running handler; `path` must point to
+ * `res` must be NULL or a handle passed to a handler; `path` must point to
  * `path_len` readable bytes.
  */
 enum roost_result roost_response_set_file(struct roost_response *res,
@@ -605,7 +659,7 @@ enum roost_result roost_response_set_file(struct roost_response *res,
  * cannot be opened.
  *
  * # Safety
- * `res` must be NULL or the handle passed to the running handler; `dir` and `relpath`
+ * `res` must be NULL or a handle passed to a handler; `dir` and `relpath`
  * must point to `dir_len` and `relpath_len` readable bytes.
  */
 enum roost_result roost_response_set_file_at(struct roost_response *res,

@@ -1,6 +1,6 @@
 //! The C samples in bindings/c, built with -Wall -Wextra -Werror against include/roost.h
-//! and the library this test run built, then run: hello over HTTP, test_abi under valgrind
-//! when it is installed.
+//! and the library this test run built, then run: hello and long_poll over HTTP, the test
+//! programs (test_abi, test_stop, test_fork, test_defer) under valgrind when it is installed.
 
 mod common;
 
@@ -127,4 +127,38 @@ fn stop_under_load_finishes_the_download_refuses_new_connections_and_leaks_nothi
 #[test]
 fn test_fork_passes_under_valgrind_when_installed() {
     run_c_test("test_fork");
+}
+
+#[test]
+fn test_defer_passes_under_valgrind_when_installed() {
+    run_c_test("test_defer");
+}
+
+#[test]
+fn long_poll_answers_each_waiting_client_at_the_next_tick() {
+    let mut child = c_command(samples().join("long_poll"))
+        .args(["0", "300"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (_, addr) = ready_line(&mut child);
+    // A client that leaves before its tick, then two that wait for the same one.
+    drop(std::net::TcpStream::connect(addr).and_then(|mut s| {
+        std::io::Write::write_all(&mut s, b"GET /poll HTTP/1.1\r\nHost: a\r\n\r\n")
+    }));
+    let waiters: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || get(addr, "/poll")))
+        .collect();
+    let replies: Vec<_> = waiters.into_iter().map(|w| w.join().unwrap()).collect();
+    for reply in &replies {
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("content-type"), Some("text/plain"));
+        assert!(reply.text().starts_with("tick "), "{:?}", reply.text());
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }

@@ -112,6 +112,7 @@ fuzz_target!(|data: &[u8]| {
                 Next::Close => closed = true,
                 Next::Read { .. } | Next::Stalled => {}
                 Next::Head | Next::Request => unreachable!("serve answers these"),
+                Next::Deferred => unreachable!("Echo answers at once"),
             }
             break;
         }

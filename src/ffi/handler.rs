@@ -2,6 +2,7 @@
 
 use std::ffi::c_void;
 
+use super::exchange;
 use super::request::roost_request;
 use super::response::roost_response;
 use crate::http::{Request, Response};
@@ -11,22 +12,30 @@ use crate::router::{Matched, RouteHandler};
 pub const ROOST_HANDLER_DONE: i32 = 0;
 /// The handler failed; whatever it set is dropped and the client gets 500.
 pub const ROOST_HANDLER_FAILED: i32 = 1;
+/// The handler will finish the response later: `req` and `res` stay valid until
+/// `roost_response_finish(res)`, which any thread may call, once. Meanwhile the
+/// connection's I/O goes on; requests pipelined behind it are answered after it, in order.
+pub const ROOST_HANDLER_DEFERRED: i32 = 2;
 
 /// A request handler: `roost_handler(req, res, userdata)`.
 ///
 /// Called on one of the server's worker threads, concurrently with other handlers, with
 /// the `userdata` given to `roost_server_route`. It reads the request through `req` and
 /// fills the response through `res`; both, and every string or byte view obtained from
-/// them, are valid only until the handler returns.
+/// them, are valid until the handler returns, or, if it returns `ROOST_HANDLER_DEFERRED`,
+/// until `roost_response_finish(res)`. Use them from one thread at a time: a handler that
+/// defers passes them on to the thread that will finish, and touches them no more.
 ///
 /// It returns `ROOST_HANDLER_DONE` when the response is complete, `ROOST_HANDLER_FAILED`
-/// to answer 500 instead. Any other value is reserved (a response finished later from
-/// another thread, a body streamed in chunks) and is answered with 500 for now.
+/// to answer 500 instead, `ROOST_HANDLER_DEFERRED` to finish it later (see
+/// `roost_response_finish` and `roost_response_on_close`). Any other value is answered
+/// with 500.
 ///
 /// A handler that sets nothing sends `200 OK` with an empty body. It must not stop or free
 /// its own server. By default it runs on the I/O thread that read the request, so while
-/// it blocks, the other connections of that thread wait; with `opts.handler_threads` set,
-/// handlers run on threads of their own and a slow handler stalls no I/O.
+/// it blocks, the other connections of that thread wait (a deferred response does not
+/// block: its thread is free as soon as the handler returns); with `opts.handler_threads`
+/// set, handlers run on threads of their own and a slow handler stalls no I/O.
 pub type roost_handler = Option<
     unsafe extern "C" fn(
         req: *mut roost_request,
@@ -59,12 +68,13 @@ impl CHandler {
 
 impl RouteHandler for CHandler {
     fn handle(&self, req: &Request, route: &Matched<'_>, res: &mut Response) {
-        let mut request = roost_request::new(req, route);
-        let mut response = roost_response::new(res);
-        // SAFETY: both pointers point to live values for the whole call, as the handler
-        // contract promises, and `userdata` is passed back as registered.
-        let verdict = unsafe { (self.func)(&mut request, &mut response, self.userdata) };
-        if verdict != ROOST_HANDLER_DONE {
+        let verdict = exchange::call(req, route, res, ROOST_HANDLER_DEFERRED, |req, res| {
+            // SAFETY: both handles are live for the call (and, deferred, until the
+            // finish), as the handler contract promises; `userdata` is passed back as
+            // registered.
+            unsafe { (self.func)(req, res, self.userdata) }
+        });
+        if verdict != ROOST_HANDLER_DONE && verdict != ROOST_HANDLER_DEFERRED {
             res.set_error(500);
         }
     }

@@ -21,6 +21,7 @@ macro_rules! guard {
     };
 }
 
+mod exchange;
 pub mod handler;
 pub mod mount;
 pub mod options;

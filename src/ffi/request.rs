@@ -2,9 +2,11 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::ffi::c_char;
+use std::ops::Range;
 
 use super::result::*;
 use super::strings::{bytes_arg, roost_str};
+use crate::http::path::normalize;
 use crate::http::query::{query_pairs, query_value};
 use crate::http::Request;
 use crate::router::Matched;
@@ -12,30 +14,67 @@ use crate::router::Matched;
 /// Decoded (name, value) pairs.
 type Pairs = Vec<(Box<[u8]>, Box<[u8]>)>;
 
-/// The request being handled. Lent to a handler for the duration of its call: it, and
-/// every view obtained from it, is invalid once the handler returns. Use it from the
-/// handler's thread only (or one thread at a time).
+/// The request being handled. Lent to a handler for the duration of its call (or, when it
+/// returns `ROOST_HANDLER_DEFERRED`, until `roost_response_finish`): it, and every view
+/// obtained from it, is invalid after that. Use it from one thread at a time.
 pub struct roost_request {
     req: *const Request,
-    route: *const Matched<'static>,
+    /// Each path parameter's name and value, copied from the router's match when the
+    /// handle is bound: a handle passed to another thread must not borrow what the router
+    /// frees when the handler returns. One buffer, reused from call to call.
+    route_bytes: Vec<u8>,
+    params: Vec<(Range<usize>, Range<usize>)>,
+    /// The decoded path, made from the request's own target when first asked for.
+    path: OnceCell<Box<[u8]>>,
     /// Values decoded for the handler, kept until it returns. Boxed so that a view stays
     /// valid when more are added.
     scratch: RefCell<Vec<Box<[u8]>>>,
-    path: OnceCell<Box<[u8]>>,
     query: OnceCell<Pairs>,
 }
 
 impl roost_request {
-    /// Wraps a request for one handler call. The lifetimes are erased: the value must not
-    /// outlive `req` and `route`, which the handler contract ensures.
-    pub fn new(req: &Request, route: &Matched<'_>) -> roost_request {
+    /// A handle bound to nothing, for [`roost_request::bind`].
+    pub(crate) fn unbound() -> roost_request {
         roost_request {
-            req,
-            route: (route as *const Matched<'_>).cast(),
-            scratch: RefCell::new(Vec::new()),
+            req: std::ptr::null(),
+            route_bytes: Vec::new(),
+            params: Vec::new(),
             path: OnceCell::new(),
+            scratch: RefCell::new(Vec::new()),
             query: OnceCell::new(),
         }
+    }
+
+    /// Points the handle at `req` for one handler call (or for a deferred exchange, which
+    /// keeps the request alive), with a copy of what `route` matched; forgets what it held.
+    pub(crate) fn bind(&mut self, req: &Request, route: &Matched<'_>) {
+        self.req = req;
+        self.route_bytes.clear();
+        self.params.clear();
+        for (name, value) in route.params() {
+            let at = self.route_bytes.len();
+            self.route_bytes.extend_from_slice(name.as_bytes());
+            let mid = self.route_bytes.len();
+            self.route_bytes.extend_from_slice(value);
+            self.params.push((at..mid, mid..self.route_bytes.len()));
+        }
+        self.scratch.get_mut().clear();
+        if self.path.get().is_some() {
+            self.path = OnceCell::new();
+        }
+        if self.query.get().is_some() {
+            self.query = OnceCell::new();
+        }
+    }
+
+    /// Forgets the request it was bound to and what was decoded from it.
+    pub(crate) fn bind_nothing(&mut self) {
+        self.req = std::ptr::null();
+        self.route_bytes.clear();
+        self.params.clear();
+        self.scratch.get_mut().clear();
+        self.path = OnceCell::new();
+        self.query = OnceCell::new();
     }
 
     /// The query's pairs, decoded once.
@@ -50,14 +89,35 @@ impl roost_request {
     }
 
     fn request(&self) -> &Request {
-        // SAFETY: set from a live reference in `new`; a roost_request exists only during
-        // the handler call that the reference outlives.
+        // SAFETY: set from a live reference in `bind`; the handle is used only while the
+        // request lives (the handler call, or the deferred exchange that keeps it).
         unsafe { &*self.req }
     }
 
-    fn route(&self) -> &Matched<'_> {
-        // SAFETY: as for `request`.
-        unsafe { &*self.route }
+    /// The path as the router matched it: normalized again from the request (the router
+    /// accepted it, so it normalizes).
+    fn path(&self) -> &[u8] {
+        self.path.get_or_init(|| {
+            normalize(self.request().path())
+                .map(|p| p.to_bytes().into_boxed_slice())
+                .unwrap_or_default()
+        })
+    }
+
+    /// The path parameter at `index`, in pattern order.
+    fn param_at(&self, index: usize) -> Option<(&[u8], &[u8])> {
+        let (name, value) = self.params.get(index)?;
+        Some((
+            &self.route_bytes[name.clone()],
+            &self.route_bytes[value.clone()],
+        ))
+    }
+
+    fn param(&self, name: &[u8]) -> Option<&[u8]> {
+        (0..self.params.len())
+            .filter_map(|i| self.param_at(i))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
     /// Keeps `bytes` until the handler returns and gives a view of them.
@@ -166,11 +226,7 @@ pub unsafe extern "C" fn roost_request_method(req: *const roost_request) -> roos
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_path(req: *const roost_request) -> roost_str {
     // SAFETY: per the contract.
-    unsafe {
-        view(req, |r| {
-            roost_str::of(r.path.get_or_init(|| r.route().path().into_boxed_slice()))
-        })
-    }
+    unsafe { view(req, |r| roost_str::of(r.path())) }
 }
 
 /// The request target exactly as received, e.g. "/hello/b%6Fb?x=1".
@@ -372,10 +428,7 @@ pub unsafe extern "C" fn roost_request_param(
         }) else {
             return fail(ROOST_ERR_NULL, "roost_request_param: req or name is NULL");
         };
-        let value = std::str::from_utf8(name)
-            .ok()
-            .and_then(|name| r.route().param(name))
-            .map(roost_str::of);
+        let value = r.param(name).map(roost_str::of);
         // SAFETY: `out` is NULL or writable, per the contract.
         unsafe { found(value, out, "roost_request_param: no such parameter") }
     })
@@ -390,7 +443,9 @@ pub unsafe extern "C" fn roost_request_param(
 pub unsafe extern "C" fn roost_request_param_count(req: *const roost_request) -> usize {
     guard!(0, {
         // SAFETY: per the contract.
-        unsafe { request_arg(req) }.map_or(0, |r| r.route().params().count())
+        unsafe { request_arg(req) }.map_or(0, |r| {
+            (0..).take_while(|&i| r.param_at(i).is_some()).count()
+        })
     })
 }
 
@@ -411,10 +466,7 @@ pub unsafe extern "C" fn roost_request_param_at(
     // SAFETY: the same contract.
     unsafe {
         pair_at(req, name, value, "roost_request_param_at", |r| {
-            r.route()
-                .params()
-                .nth(index)
-                .map(|(n, v)| (n.as_bytes(), v))
+            r.param_at(index)
         })
     }
 }

@@ -1,44 +1,139 @@
 //! The response as a C handler fills it.
 
-use std::ffi::{c_char, OsStr};
+use std::ffi::{c_char, c_void, OsStr};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use super::exchange::{Finished, OnClose, Slot};
 use super::result::*;
 use super::strings::bytes_arg;
 use crate::files::{open_regular, open_under, send_file};
 use crate::http::{Response, ResponseError};
 
-/// The response being built. Lent to a handler for the duration of its call, to be used
-/// from the handler's thread only (or one thread at a time). It starts as `200 OK` with
-/// no fields and an empty body; roost adds `Date`, `Server`, `Content-Length` and
-/// `Connection` itself.
+/// The response being built. Lent to a handler for the duration of its call (or, when it
+/// returns `ROOST_HANDLER_DEFERRED`, until `roost_response_finish`), to be used from one
+/// thread at a time. It starts as `200 OK` with no fields and an empty body; roost adds
+/// `Date`, `Server`, `Content-Length` and `Connection` itself.
 pub struct roost_response {
     res: *mut Response,
 }
 
 impl roost_response {
-    pub fn new(res: &mut Response) -> roost_response {
+    /// A handle that points at `res`, which must outlive it (a slot's own body).
+    pub(crate) fn new(res: *mut Response) -> roost_response {
         roost_response { res }
+    }
+
+    pub(crate) fn unbound() -> roost_response {
+        roost_response {
+            res: std::ptr::null_mut(),
+        }
     }
 }
 
-/// Borrows the response behind a handle.
+/// Borrows the response behind a handle: `ROOST_ERR_CLOSED` once the client of a
+/// deferred response has left, `ROOST_ERR_STATE` once the response is finished.
 ///
 /// # Safety
-/// `res` must be NULL or the handle passed to the running handler.
+/// `res` must be NULL or a handle passed to a handler.
 unsafe fn response_arg<'a>(
     res: *mut roost_response,
     func: &str,
 ) -> Result<&'a mut Response, roost_result> {
-    // SAFETY: per the contract, `res` is NULL or a live handle.
-    match unsafe { res.as_mut() } {
-        // SAFETY: a live handle's `res` points to the Response being built for the
-        // running handler call, which nothing else touches meanwhile.
-        Some(r) => Ok(unsafe { &mut *r.res }),
-        None => Err(fail(ROOST_ERR_NULL, &format!("{func}: res is NULL"))),
+    if res.is_null() {
+        return Err(fail(ROOST_ERR_NULL, &format!("{func}: res is NULL")));
     }
+    // SAFETY: per the contract, a handle passed to a handler: slots are never freed.
+    let slot = unsafe { Slot::of(res) };
+    match slot.check_open() {
+        // SAFETY: a handle in use points to its slot's body, which only the thread holding
+        // the handle touches (one thread at a time, per the contract).
+        Ok(()) => Ok(unsafe { &mut *(*res).res }),
+        Err(true) => Err(fail(
+            ROOST_ERR_CLOSED,
+            &format!("{func}: the client is gone"),
+        )),
+        Err(false) => Err(fail(
+            ROOST_ERR_STATE,
+            &format!("{func}: the response is finished"),
+        )),
+    }
+}
+
+/// Sends a response whose handler returned `ROOST_HANDLER_DEFERRED`, as it stands (with
+/// the same rules as a response sent when its handler returns: preconditions, ranges,
+/// HEAD). Call it exactly once for each deferred response, from any thread; after it,
+/// `req`, `res` and every view obtained from them are invalid. It may come before the
+/// handler has returned (the response leaves once it has).
+///
+/// Returns `ROOST_OK` when the response is on its way; `ROOST_ERR_CLOSED` when its client
+/// had left (nothing is sent; the handle is released all the same); `ROOST_ERR_STATE` for
+/// a second finish, or a response that was not deferred. Finishing after the server was
+/// stopped or freed is safe: its clients are gone, so `ROOST_ERR_CLOSED`.
+///
+/// # Safety
+/// `res` must be NULL or a handle passed to a handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_finish(res: *mut roost_response) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        if res.is_null() {
+            return fail(ROOST_ERR_NULL, "roost_response_finish: res is NULL");
+        }
+        // SAFETY: per the contract, a handle passed to a handler: slots are never freed.
+        match unsafe { Slot::of(res) }.finish() {
+            Finished::Sent => ROOST_OK,
+            Finished::Closed => fail(
+                ROOST_ERR_CLOSED,
+                "roost_response_finish: the client is gone",
+            ),
+            Finished::Again => fail(
+                ROOST_ERR_STATE,
+                "roost_response_finish: not a deferred response, or finished already",
+            ),
+        }
+    })
+}
+
+/// Called once, on one of the server's I/O threads, when the client of a deferred response
+/// goes away before `roost_response_finish` (it closed its connection, or the server
+/// stopped and closed it at the end of the shutdown timeout): `on_close(res, userdata)`.
+/// The handle is still to be finished after that (its other calls return
+/// `ROOST_ERR_CLOSED`). The callback must not block; it may call `roost_response_finish`.
+pub type roost_close_callback =
+    Option<unsafe extern "C" fn(res: *mut roost_response, userdata: *mut c_void)>;
+
+/// Registers `on_close` (see `roost_close_callback`) for the response of the running or
+/// deferred handler, replacing any set before; NULL removes it. `userdata` must be usable
+/// from the server's I/O threads. `ROOST_ERR_CLOSED` if the client has gone already (the
+/// callback will not be called); `ROOST_ERR_STATE` for a finished response.
+///
+/// # Safety
+/// `res` must be NULL or a handle passed to a handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_on_close(
+    res: *mut roost_response,
+    on_close: roost_close_callback,
+    userdata: *mut c_void,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        if res.is_null() {
+            return fail(ROOST_ERR_NULL, "roost_response_on_close: res is NULL");
+        }
+        let callback = on_close.map(|func| OnClose::new(func, userdata));
+        // SAFETY: per the contract, a handle passed to a handler: slots are never freed.
+        match unsafe { Slot::of(res) }.set_on_close(callback) {
+            Ok(()) => ROOST_OK,
+            Err(true) => fail(
+                ROOST_ERR_CLOSED,
+                "roost_response_on_close: the client is gone",
+            ),
+            Err(false) => fail(
+                ROOST_ERR_STATE,
+                "roost_response_on_close: the response is finished",
+            ),
+        }
+    })
 }
 
 fn invalid(func: &str, err: ResponseError) -> roost_result {
@@ -48,7 +143,7 @@ fn invalid(func: &str, err: ResponseError) -> roost_result {
 /// Sets the status code: 200 to 599. `ROOST_ERR_INVALID` otherwise (the status is kept).
 ///
 /// # Safety
-/// `res` must be NULL or the handle passed to the running handler.
+/// `res` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_response_set_status(
     res: *mut roost_response,
@@ -76,7 +171,7 @@ pub unsafe extern "C" fn roost_response_set_status(
 /// response never carries two.
 ///
 /// # Safety
-/// `res` must be NULL or the handle passed to the running handler; `name` and `value`
+/// `res` must be NULL or a handle passed to a handler; `name` and `value`
 /// must point to `name_len` and `value_len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn roost_response_add_header(
@@ -119,7 +214,7 @@ pub unsafe extern "C" fn roost_response_add_header(
 /// no body whatever is set (the length is still reported for HEAD).
 ///
 /// # Safety
-/// `res` must be NULL or the handle passed to the running handler; `data` must point to
+/// `res` must be NULL or a handle passed to a handler; `data` must point to
 /// `len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn roost_response_set_body(
@@ -150,7 +245,7 @@ pub unsafe extern "C" fn roost_response_set_body(
 /// file, `ROOST_ERR_IO` if it cannot be opened.
 ///
 /// # Safety
-/// `res` must be NULL or the handle passed to the running handler; `path` must point to
+/// `res` must be NULL or a handle passed to a handler; `path` must point to
 /// `path_len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn roost_response_set_file(
@@ -194,7 +289,7 @@ pub unsafe extern "C" fn roost_response_set_file(
 /// cannot be opened.
 ///
 /// # Safety
-/// `res` must be NULL or the handle passed to the running handler; `dir` and `relpath`
+/// `res` must be NULL or a handle passed to a handler; `dir` and `relpath`
 /// must point to `dir_len` and `relpath_len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn roost_response_set_file_at(

@@ -25,6 +25,8 @@ pub enum roost_result {
     ROOST_ERR_NOT_FOUND = 6,
     /// An internal error (a bug in roost) was caught at the boundary.
     ROOST_ERR_PANIC = 7,
+    /// The client of a deferred response has gone: nothing more can be sent to it.
+    ROOST_ERR_CLOSED = 8,
 }
 
 pub use roost_result::*;
@@ -79,6 +81,7 @@ pub extern "C" fn roost_result_str(result: i32) -> *const c_char {
         5 => "operating system error\0",
         6 => "not found\0",
         7 => "internal error\0",
+        8 => "client gone\0",
         _ => "unknown result\0",
     };
     text.as_ptr().cast()

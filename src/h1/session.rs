@@ -53,6 +53,10 @@ pub enum Next {
     Request,
     /// A request is out for an answer: nothing more is read until [`Session::respond`].
     Answering,
+    /// The handler of the request in [`Session::request`] deferred its answer (the
+    /// response holds its `Deferral`): take the request with [`Session::take_request`] and
+    /// hand the exchange over; its answer comes later through [`Session::respond`].
+    Deferred,
     /// The content cannot grow within the server's body budget: call `process` again once
     /// memory is released (see `BodyBudget::set_on_release`).
     Stalled,
@@ -232,7 +236,7 @@ impl Session {
     /// `res`), unless `divert` takes a request first (it returns true having taken or
     /// answered it; a server gives requests that may block to other threads this way).
     /// Returns the first [`Next`] that only the caller can act on: read, send, close,
-    /// wait for an answer or for memory.
+    /// hand over a deferred exchange, wait for an answer or for memory.
     #[allow(clippy::too_many_arguments)]
     pub fn serve(
         &mut self,
@@ -253,6 +257,9 @@ impl Session {
                 Next::Request => {
                     if !divert(self, out, res) {
                         answer(handler, self.request(), res, now);
+                        if res.is_deferred() {
+                            return Next::Deferred;
+                        }
                         self.respond(out, res, env);
                     }
                 }

@@ -11,12 +11,17 @@ use super::response::Response;
 
 /// Answers `req` into `res` (which starts empty): `handler` fills it, a panic in the
 /// handler gives 500 (the panic hook has reported it), then preconditions and ranges are
-/// applied. `now` is the time in seconds since the Unix epoch.
+/// applied. `now` is the time in seconds since the Unix epoch. A handler that deferred its
+/// answer leaves `res` deferred (see `http::later`): the caller hands the exchange over.
 pub fn answer(handler: &dyn Handler, req: &Request, res: &mut Response, now: u64) {
     if catch_unwind(AssertUnwindSafe(|| handler.handle(req, res))).is_err() {
+        res.take_deferral();
         return Failure::HandlerPanicked.respond(res);
     }
-    conditional::apply(req, res, now);
+    // A deferred answer gets the rules when it is finished (`Later::finish`).
+    if !res.is_deferred() {
+        conditional::apply(req, res, now);
+    }
 }
 
 /// Why an exchange got no answer from its handler.

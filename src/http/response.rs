@@ -6,6 +6,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::conditional::Validators;
+use super::later::Deferral;
 use super::status::reason;
 use super::syntax::{is_field_value, is_token};
 
@@ -27,6 +28,18 @@ pub struct Response {
     /// The validators of a representation sent from a file, for conditional requests and
     /// ranges (RFC 9110 §13, §14).
     validators: Option<Validators>,
+    /// Set by a handler that answers later (see `http::later`).
+    deferral: Deferred,
+}
+
+/// A handler's [`Deferral`], if it left one.
+#[derive(Default)]
+struct Deferred(Option<Box<dyn Deferral>>);
+
+impl fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "Deferred" } else { "-" })
+    }
 }
 
 /// Content a response shares with others rather than owns: an open file (sent with
@@ -121,12 +134,30 @@ impl Response {
             source: None,
             segments: Vec::new(),
             validators: None,
+            deferral: Deferred(None),
         }
+    }
+
+    /// Answers later: once the handler has returned, `deferral` receives the exchange (a
+    /// [`crate::http::later::Later`]) and finishes it with a response of its own, from any
+    /// thread. What this response holds is not sent.
+    pub fn defer(&mut self, deferral: Box<dyn Deferral>) {
+        self.deferral = Deferred(Some(deferral));
+    }
+
+    pub fn is_deferred(&self) -> bool {
+        self.deferral.0.is_some()
+    }
+
+    /// The deferral a handler left, for the server to hand the exchange to.
+    pub(crate) fn take_deferral(&mut self) -> Option<Box<dyn Deferral>> {
+        self.deferral.0.take()
     }
 
     /// Back to an empty 200, keeping the buffers' capacity unless it is large.
     pub(crate) fn reset(&mut self) {
         self.status = 200;
+        self.deferral = Deferred(None);
         self.headers.clear();
         self.clear_content();
         if self.body.capacity() > KEEP_CAPACITY {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::mailbox::{Mailbox, Responder};
-use super::pool::{Job, Pool, Ticket};
+use super::pool::{Job, Pool};
 use crate::h1::inbuf::InBuf;
 use crate::h1::output::{Chunk, Output};
 use crate::h1::{Env, Next, Phase, Session};
 use crate::http::body::BodyBudget;
-use crate::http::{Failure, Handler, Response};
+use crate::http::{Failure, Handler, Later, Response, Ticket};
 use crate::sys::epoll::{ERROR, READABLE, READ_HANGUP, URGENT};
 use crate::sys::socket::{self, Shutdown};
 
@@ -101,7 +101,7 @@ pub struct Connection {
     pub queued: bool,
     /// Waiting for body memory, in the worker's list of such connections.
     pub waiting_for_memory: bool,
-    /// The request out on a handler thread, while it is out.
+    /// The link with the exchange while it is away (on a handler thread, or deferred).
     ticket: Option<Arc<Ticket>>,
     /// The worker watches the socket for room to write (only while output waits for it).
     pub watching_writes: bool,
@@ -120,7 +120,8 @@ struct RateWindow {
 
 impl Drop for Connection {
     /// A request still waiting for a handler thread is not run once its connection is
-    /// gone, and its content's memory goes back now.
+    /// gone, and its content's memory goes back now; whoever holds a deferred exchange
+    /// hears that its client left.
     fn drop(&mut self) {
         if let Some(ticket) = &self.ticket {
             ticket.cancel();
@@ -225,8 +226,26 @@ impl Connection {
                 // A handler runs elsewhere: read nothing until its answer is back, and hold
                 // no buffer meanwhile if all input was used.
                 Next::Answering => {
+                    // A client that ends its side while a deferred answer is awaited has
+                    // left (nginx takes it so too): a long poll must not outlive it.
+                    if self.peer_done && self.ticket.as_ref().is_some_and(|t| t.is_watched()) {
+                        return Outcome::Close;
+                    }
                     self.input.release_if_empty();
                     return Outcome::Open(Wait::Input(Phase::Answering));
+                }
+                Next::Deferred => {
+                    let deferral = turn.response.take_deferral();
+                    let request = self.session.take_request();
+                    let ticket = Arc::new(Ticket::new(None));
+                    let responder = Responder::new(turn.mailbox.clone(), turn.token);
+                    self.ticket = Some(ticket.clone());
+                    let later = Later::new(request, Box::new(responder), ticket, turn.now);
+                    if let Some(deferral) = deferral {
+                        deferral.adopt(later);
+                    }
+                    turn.response.reset();
+                    continue;
                 }
                 Next::Stalled => {
                     // The slowness is the server's, not the client's.
@@ -429,7 +448,7 @@ fn hand_off(
     mailbox: &Arc<Mailbox>,
     token: u64,
 ) -> Option<Arc<Ticket>> {
-    let ticket = Arc::new(Ticket::new(session.take_request()));
+    let ticket = Arc::new(Ticket::new(Some(session.take_request())));
     let job = Job {
         ticket: ticket.clone(),
         responder: Responder::new(mailbox.clone(), token),

@@ -114,6 +114,12 @@ impl Responder {
     }
 }
 
+impl crate::http::Finish for Responder {
+    fn finish(self: Box<Self>, response: Response) {
+        Responder::finish(*self, response);
+    }
+}
+
 impl Drop for Responder {
     fn drop(&mut self) {
         if !self.done {

@@ -1,7 +1,7 @@
 //! Handler threads: they answer the requests whose handlers may block (host code), so that
 //! the I/O workers go on serving other connections meanwhile.
 //!
-//! A worker hands a request over as a [`Job`]: a [`Ticket`] holding the request, and the
+//! A worker hands a request over as a [`Job`]: a `Ticket` holding the request, and the
 //! [`Responder`] its answer goes back through. A pool thread answers it with
 //! `http::answer`, the same function a worker uses for what it answers itself. The queue
 //! is bounded: when it is full, the job comes back and the worker answers it as overloaded.
@@ -13,32 +13,8 @@ use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::mailbox::Responder;
-use crate::http::{answer, Handler, Request, Response};
+use crate::http::{answer, Handler, Later, Response, Ticket};
 use crate::sys::{memory, signal};
-
-/// A request out of its connection's hands, until a pool thread claims it or the
-/// connection goes away first (and with it the request, its content's memory included).
-pub struct Ticket(Mutex<Option<Box<Request>>>);
-
-impl Ticket {
-    pub fn new(request: Box<Request>) -> Ticket {
-        Ticket(Mutex::new(Some(request)))
-    }
-
-    /// Takes the request to answer it; `None` once cancelled.
-    fn claim(&self) -> Option<Box<Request>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-
-    /// The connection is gone: drop the request now if nobody claimed it.
-    pub fn cancel(&self) {
-        drop(self.claim());
-    }
-
-    fn is_cancelled(&self) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_none()
-    }
-}
 
 /// A request for the pool.
 pub struct Job {
@@ -104,7 +80,7 @@ impl Pool {
         if queue.jobs.len() >= self.capacity {
             let (live, cancelled): (VecDeque<Job>, VecDeque<Job>) = std::mem::take(&mut queue.jobs)
                 .into_iter()
-                .partition(|j| !j.ticket.is_cancelled());
+                .partition(|j| !j.ticket.is_gone());
             queue.jobs = live;
             for job in cancelled {
                 job.responder.dismiss();
@@ -182,6 +158,9 @@ fn run(pool: &Pool, handler: &dyn Handler) {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
             answer(handler, &request, &mut response, now);
+            if let Some(deferral) = response.take_deferral() {
+                return deferral.adopt(Later::new(request, Box::new(responder), ticket, now));
+            }
             // The content's memory goes back before the answer is sent.
             drop(request);
             responder.finish(response);

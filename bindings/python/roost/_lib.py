@@ -87,10 +87,13 @@ class roost_mount_options(ctypes.Structure):
 OK = 0
 ERR_STATE = 3
 ERR_NOT_FOUND = 6
+ERR_CLOSED = 8
 HANDLER_DONE = 0
 HANDLER_FAILED = 1
+HANDLER_DEFERRED = 2
 
 HANDLER = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+CLOSE_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 
 
 def _check(result, func, args):
@@ -147,5 +150,8 @@ _declare("roost_response_add_header", _r, [_p, _s, _n, _s, _n], checked=True)
 _declare("roost_response_set_body", _r, [_p, _s, _n], checked=True)
 _declare("roost_response_set_file", _r, [_p, _s, _n], checked=True)
 _declare("roost_response_set_file_at", _r, [_p, _s, _n, _s, _n], checked=True)
+# Both return ROOST_ERR_CLOSED routinely (the client left): the caller checks.
+_declare("roost_response_finish", _r, [_p])
+_declare("roost_response_on_close", _r, [_p, CLOSE_CALLBACK, _p])
 
 version = lib.roost_version().decode()

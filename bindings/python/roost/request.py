@@ -4,6 +4,7 @@ import ctypes
 from collections.abc import Mapping
 
 from . import _lib
+from .deferred import Deferred
 
 lib = _lib.lib
 
@@ -63,12 +64,23 @@ class Request:
     gone, so only what the handler already read stays available.
     """
 
-    def __init__(self, ptr):
+    def __init__(self, ptr, res_ptr=None):
         self._ptr = ptr
+        self._res = res_ptr
         self._cache = {}
+        self._deferred = None
 
     def _release(self):
         self._ptr = None
+
+    def defer(self):
+        """A roost.Deferred for this request, to return from the handler and respond to
+        later, from any thread. The request stays readable until then."""
+        if self._ptr is None or self._res is None:
+            raise RuntimeError("roost: defer() is for a handler's own request, during the call")
+        if self._deferred is None:
+            self._deferred = Deferred(self, self._res)
+        return self._deferred
 
     def _get(self, key, read):
         if key not in self._cache:

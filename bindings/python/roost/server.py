@@ -8,6 +8,7 @@ import traceback
 import weakref
 
 from . import _lib
+from .deferred import Deferred
 from .request import Request
 from .response import write
 
@@ -101,9 +102,14 @@ class Server:
         """Like route(), without the decorator."""
 
         def call(req_ptr, res_ptr, _userdata):
-            request = Request(req_ptr)
+            request = Request(req_ptr, res_ptr)
+            deferred = False
             try:
-                write(res_ptr, func(request))
+                result = func(request)
+                if isinstance(result, Deferred) and result is request._deferred:
+                    deferred = True
+                    return _lib.HANDLER_DEFERRED
+                write(res_ptr, result)
                 return _lib.HANDLER_DONE
             except BaseException:
                 # A handler that raises gets a 500; the server goes on. Reporting must not
@@ -115,7 +121,11 @@ class Server:
                     pass
                 return _lib.HANDLER_FAILED
             finally:
-                request._release()
+                if not deferred:
+                    # A Deferred the handler made but did not return is answered now.
+                    if request._deferred is not None:
+                        request._deferred._abandon()
+                    request._release()
 
         callback = _lib.HANDLER(call)
         method_b, pattern_b = method.encode(), pattern.encode()

@@ -308,6 +308,107 @@ class RoutesTest(ServerCase):
             kept[0].body
 
 
+class DeferredTest(unittest.TestCase):
+    """req.defer(): responses finished later, from other threads."""
+
+    def setUp(self):
+        # One I/O thread: a deferred response must not hold it.
+        self.srv = roost.Server(host="127.0.0.1", port=0, threads=1, shutdown_timeout=0.5)
+        self.addCleanup(self.srv.close)
+        self.parked = []
+        self.arrived = threading.Condition()
+
+        @self.srv.route("GET", "/later/{word}")
+        def later(req):
+            deferred = req.defer()
+            with self.arrived:
+                self.parked.append((req, deferred))
+                self.arrived.notify_all()
+            return deferred
+
+        @self.srv.route("GET", "/now")
+        def now(req):
+            return "now"
+
+        @self.srv.route("GET", "/changed-mind")
+        def changed_mind(req):
+            req.defer()
+            return "at once after all"
+
+        self.srv.start()
+        self.port = self.srv.port
+
+    def wait_parked(self, count):
+        with self.arrived:
+            self.assertTrue(self.arrived.wait_for(lambda: len(self.parked) >= count, timeout=10))
+
+    def test_a_response_finished_by_another_thread(self):
+        result = {}
+        client = threading.Thread(
+            target=lambda: result.update(reply=request(self.port, "GET", "/later/hi")))
+        client.start()
+        self.wait_parked(1)
+        # The only I/O thread serves others meanwhile.
+        self.assertEqual(request(self.port, "GET", "/now")[2], b"now")
+        req, deferred = self.parked[0]
+        self.assertFalse(deferred.closed)
+        word = req.params["word"]  # still readable until respond()
+        threading.Thread(
+            target=deferred.respond,
+            kwargs={"body": {"word": word}, "status": 201, "headers": {"X-Late": "yes"}},
+        ).start()
+        client.join(10)
+        status, headers, body = result["reply"]
+        self.assertEqual(status, 201)
+        self.assertEqual(headers["X-Late"], "yes")
+        self.assertEqual(json.loads(body), {"word": "hi"})
+        with self.assertRaises(RuntimeError):
+            deferred.respond("again")
+        with self.assertRaises(RuntimeError):
+            req.path  # released with the response
+
+    def test_the_client_leaving_is_seen(self):
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.sendall(b"GET /later/x HTTP/1.1\r\nHost: a\r\n\r\n")
+        self.wait_parked(1)
+        _, deferred = self.parked[0]
+        left = threading.Event()
+        deferred.on_close(left.set)
+        sock.close()
+        self.assertTrue(left.wait(10))
+        self.assertTrue(deferred.closed)
+        deferred.respond("nobody hears this")  # no error
+        calls = []
+        deferred.on_close(lambda: calls.append(1))  # already closed: called at once
+        self.assertEqual(calls, [1])
+        self.assertEqual(request(self.port, "GET", "/now")[2], b"now")
+
+    def test_a_deferred_the_handler_did_not_return_is_ignored(self):
+        self.assertEqual(request(self.port, "GET", "/changed-mind")[2], b"at once after all")
+
+    def test_a_body_that_cannot_be_sent_answers_500(self):
+        result = {}
+        client = threading.Thread(
+            target=lambda: result.update(reply=request(self.port, "GET", "/later/x")))
+        client.start()
+        self.wait_parked(1)
+        with self.assertRaises(TypeError):
+            self.parked[0][1].respond(object())
+        client.join(10)
+        self.assertEqual(result["reply"][0], 500)
+
+    def test_a_stop_closes_what_is_still_deferred(self):
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.sendall(b"GET /later/x HTTP/1.1\r\nHost: a\r\n\r\n")
+        self.wait_parked(1)
+        _, deferred = self.parked[0]
+        self.srv.stop()
+        self.assertTrue(deferred.closed)
+        self.assertEqual(sock.recv(100), b"")
+        sock.close()
+        deferred.respond("too late")  # safe after the stop
+
+
 class HostSafetyTest(ServerCase):
     def test_json_with_nan_is_refused(self):
         self.srv.add_route("GET", "/nan", lambda req: {"x": float("nan")})

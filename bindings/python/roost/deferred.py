@@ -1,0 +1,112 @@
+"""Responses answered later, from any thread: a handler returns req.defer()."""
+
+import threading
+
+from . import _lib
+from .response import write
+
+lib = _lib.lib
+
+# The Deferred objects whose client may still leave, by the key their on_close callback
+# carries (a ctypes callback cannot hold a Python object, and one callback serves all).
+_waiting = {}
+_waiting_lock = threading.Lock()
+_next_key = [1]
+
+
+def _client_left(res_ptr, key):
+    """Runs on one of the server's I/O threads when a deferred response's client leaves."""
+    with _waiting_lock:
+        deferred = _waiting.pop(key or 0, None)
+    if deferred is not None:
+        deferred._client_left()
+
+
+_ON_CLOSE = _lib.CLOSE_CALLBACK(_client_left)
+
+
+class Deferred:
+    """A response to finish later. A handler gets one from req.defer() and returns it;
+    then any thread calls respond(...) once, with what a handler may return:
+
+        @srv.route("GET", "/wait")
+        def wait(req):
+            later = req.defer()
+            jobs.put(later)           # a worker thread calls later.respond("done")
+            return later
+
+    `closed` says whether the client has left (respond then sends nothing), and
+    on_close(fn) calls fn() when it leaves (on a server thread: keep it short)."""
+
+    def __init__(self, request, res_ptr):
+        self._request = request
+        self._res = res_ptr
+        self._lock = threading.Lock()
+        self._done = False
+        self._closed = False
+        self._callbacks = []
+        with _waiting_lock:
+            self._key = _next_key[0]
+            _next_key[0] += 1
+            _waiting[self._key] = self
+        lib.roost_response_on_close(res_ptr, _ON_CLOSE, self._key)
+
+    @property
+    def closed(self):
+        return self._closed
+
+    def on_close(self, fn):
+        """Calls fn() once if the client leaves before respond(); at once if it has."""
+        with self._lock:
+            if not self._closed:
+                self._callbacks.append(fn)
+                return
+        fn()
+
+    def respond(self, body=b"", status=200, headers=None):
+        """Sends the response: body as a handler would return it (str, bytes, dict, list,
+        roost.File or None). Once only; a client that left gets nothing. A body that cannot
+        be sent raises (TypeError, ValueError) after answering 500."""
+        with self._lock:
+            if self._done:
+                raise RuntimeError("roost: Deferred.respond called twice")
+            self._done = True
+        with _waiting_lock:
+            _waiting.pop(self._key, None)
+        try:
+            if not self._closed:
+                write(self._res, (status, headers, body))
+        except _lib.Error as e:
+            if e.code != _lib.ERR_CLOSED:  # a client that left mid-way is no error
+                self._fail()
+                raise
+        except BaseException:
+            self._fail()
+            raise
+        finally:
+            lib.roost_response_on_close(self._res, _lib.CLOSE_CALLBACK(), None)
+            lib.roost_response_finish(self._res)
+            self._request._release()
+
+    def _fail(self):
+        try:
+            lib.roost_response_set_status(self._res, 500)
+        except _lib.Error:
+            pass
+
+    def _abandon(self):
+        """The handler answered at once after all: nothing is deferred."""
+        with self._lock:
+            self._done = True
+        with _waiting_lock:
+            _waiting.pop(self._key, None)
+
+    def _client_left(self):
+        with self._lock:
+            self._closed = True
+            callbacks, self._callbacks = self._callbacks, []
+        for fn in callbacks:
+            try:
+                fn()
+            except BaseException:
+                pass

@@ -1,0 +1,382 @@
+//! The memory behind the `req` and `res` handles a C handler receives, and what happens
+//! to it when the handler defers its answer.
+//!
+//! Each handler call gets a [`Slot`]: the two handles and the response they fill. A slot
+//! whose handler answers at once goes back to its thread for the next call, so the common
+//! case costs no allocation. A deferred one stays with its exchange until
+//! `roost_response_finish`, from any thread, then goes to a shared free list.
+//!
+//! Slots are never freed while the process lives. So a handle stays memory that roost can
+//! read even after its exchange is over: a second finish, or a finish after the server was
+//! freed, gets an error code instead of undefined behaviour. The free list is FIFO, which
+//! makes the reuse of a slot (and so a stale handle acting on a newer exchange) as late as
+//! possible. Each use of a slot has a generation, so a connection closing after its
+//! exchange was finished never touches the slot's next exchange.
+
+use std::cell::{Cell, UnsafeCell};
+use std::collections::VecDeque;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use super::request::roost_request;
+use super::response::roost_response;
+use crate::http::{Deferral, Later, Request, Response};
+use crate::router::Matched;
+
+/// What a slot's handle may do now (read without the lock by the response functions).
+const FREE: u8 = 0;
+/// In a handler call, or deferred.
+const IN_USE: u8 = 1;
+/// The client of the deferred exchange left: the response functions say ROOST_ERR_CLOSED.
+const GONE: u8 = 2;
+
+/// Called when the client of a deferred exchange leaves before the finish.
+#[derive(Clone, Copy)]
+pub struct OnClose {
+    pub func: unsafe extern "C" fn(res: *mut roost_response, userdata: *mut c_void),
+    pub userdata: *mut c_void,
+}
+
+/// See the module docs. `response` comes first: the `res` handle is the slot's address.
+#[repr(C)]
+pub struct Slot {
+    response: roost_response,
+    request: UnsafeCell<roost_request>,
+    body: UnsafeCell<Response>,
+    access: AtomicU8,
+    /// `state` was changed during a call that was not deferred (on_close set, a finish
+    /// attempted): it must be reset before the slot's next use.
+    touched: AtomicBool,
+    state: Mutex<State>,
+}
+
+// SAFETY: the handles' contract gives a slot's request, response and body to one thread at
+// a time (the handler's, then whichever thread holds the deferred exchange); everything
+// another thread may touch concurrently (the phase, the exchange, the callback) is behind
+// the mutex or atomic.
+unsafe impl Sync for Slot {}
+// SAFETY: as above; the raw pointers inside point into the slot itself or to a request
+// that the exchange keeps alive, never to a thread's own data.
+unsafe impl Send for Slot {}
+
+/// Whether the handler deferred; while it has not, `access` says whether a call is under
+/// way (so the common case, a handler answering at once, takes no lock).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    Plain,
+    /// The handler returned ROOST_HANDLER_DEFERRED.
+    Deferred,
+}
+
+struct State {
+    phase: Phase,
+    generation: u64,
+    /// The exchange, once the server handed it over.
+    later: Option<Later>,
+    /// `roost_response_finish` was called (before the exchange was handed over, it is
+    /// sent once it is).
+    finished: bool,
+    on_close: Option<OnClose>,
+    /// The on_close callback is running: a finish meanwhile leaves the release to it.
+    in_callback: bool,
+    release_pending: bool,
+}
+
+/// What a deferring handler leaves in the response: the slot, to receive the exchange.
+struct Adopt(&'static Slot);
+
+/// A thread's slot kept between calls; given to the shared list when the thread ends.
+struct Spare(Cell<Option<&'static Slot>>);
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0.take() {
+            free_list().push_back(slot);
+        }
+    }
+}
+
+thread_local! {
+    static SPARE: Spare = const { Spare(Cell::new(None)) };
+}
+
+static FREE_SLOTS: Mutex<VecDeque<&'static Slot>> = Mutex::new(VecDeque::new());
+
+fn free_list() -> MutexGuard<'static, VecDeque<&'static Slot>> {
+    FREE_SLOTS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Calls `handler` with the handles for `req` and `res`: the response it fills is moved
+/// into `res` when it returns, unless it returns `deferred` (then `res` is left deferred
+/// and its handle lives on). Returns the handler's verdict.
+pub fn call(
+    req: &Request,
+    route: &Matched<'_>,
+    res: &mut Response,
+    deferred: i32,
+    handler: impl FnOnce(*mut roost_request, *mut roost_response) -> i32,
+) -> i32 {
+    let slot = Slot::take();
+    if slot.touched.load(Ordering::Acquire) {
+        slot.retire();
+    }
+    // SAFETY: a slot just taken belongs to this thread alone: no handle to it is out.
+    unsafe {
+        (*slot.request.get()).bind(req, route);
+        std::ptr::swap_nonoverlapping(res, slot.body.get(), 1);
+    }
+    slot.access.store(IN_USE, Ordering::Release);
+    let verdict = handler(slot.request.get(), slot.handle());
+    if verdict == deferred {
+        slot.state().phase = Phase::Deferred;
+        res.defer(Box::new(Adopt(slot)));
+    } else {
+        // SAFETY: the handler returned without deferring: no handle to the slot is used
+        // any more.
+        unsafe { std::ptr::swap_nonoverlapping(res, slot.body.get(), 1) };
+        if slot.touched.load(Ordering::Acquire) {
+            slot.retire();
+        } else {
+            slot.access.store(FREE, Ordering::Release);
+        }
+        slot.give_to_thread();
+    }
+    verdict
+}
+
+impl Deferral for Adopt {
+    /// The server handed the exchange over: keep it for `roost_response_finish`, or send
+    /// it at once if the finish came first.
+    fn adopt(self: Box<Self>, later: Later) {
+        let slot = self.0;
+        let generation = slot.state().generation;
+        later.on_gone(Box::new(move || slot.client_gone(generation)));
+        let mut state = slot.state();
+        if state.finished {
+            drop(state);
+            let response = slot.take_body();
+            slot.release();
+            later.finish(response);
+        } else {
+            state.later = Some(later);
+        }
+    }
+}
+
+/// How a finish ended, for the C function to report.
+pub enum Finished {
+    Sent,
+    /// The client had left; nothing was sent.
+    Closed,
+    /// The exchange was finished before (or the handle is not a deferred one).
+    Again,
+}
+
+impl Slot {
+    fn take() -> &'static Slot {
+        let local = SPARE.try_with(|s| s.0.take()).ok().flatten();
+        if let Some(slot) = local {
+            return slot;
+        }
+        if let Some(slot) = free_list().pop_front() {
+            return slot;
+        }
+        let slot: &'static mut Slot = Box::leak(Box::new(Slot {
+            response: roost_response::unbound(),
+            request: UnsafeCell::new(roost_request::unbound()),
+            body: UnsafeCell::new(Response::new()),
+            access: AtomicU8::new(FREE),
+            touched: AtomicBool::new(false),
+            state: Mutex::new(State {
+                phase: Phase::Plain,
+                generation: 0,
+                later: None,
+                finished: false,
+                on_close: None,
+                in_callback: false,
+                release_pending: false,
+            }),
+        }));
+        // The slot never moves: its handle can point at its own body.
+        slot.response = roost_response::new(slot.body.get());
+        slot
+    }
+
+    /// The slot behind a response handle.
+    ///
+    /// # Safety
+    /// `res` must be a handle roost passed to a handler (slots are never freed, so any
+    /// such handle, however old, is a live slot).
+    pub unsafe fn of(res: *mut roost_response) -> &'static Slot {
+        // SAFETY: `response` is the first field of a #[repr(C)] Slot, so a handle's
+        // address is its slot's; slots are leaked, so the reference is 'static.
+        unsafe { &*res.cast::<Slot>() }
+    }
+
+    fn handle(&self) -> *mut roost_response {
+        std::ptr::from_ref(&self.response).cast_mut()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the response functions may use the body: `Err(true)` once the client of a
+    /// deferred exchange left, `Err(false)` once the exchange is over.
+    pub fn check_open(&self) -> Result<(), bool> {
+        match self.access.load(Ordering::Acquire) {
+            IN_USE => Ok(()),
+            GONE => Err(true),
+            _ => Err(false),
+        }
+    }
+
+    fn take_body(&self) -> Response {
+        // SAFETY: called when the exchange is being finished: the host let go of the
+        // handle (the finish) and no other thread touches the body.
+        unsafe { std::mem::take(&mut *self.body.get()) }
+    }
+
+    /// `roost_response_finish`: see [`Finished`].
+    pub fn finish(&'static self) -> Finished {
+        let mut state = self.state();
+        if self.access.load(Ordering::Acquire) == FREE || state.finished {
+            return Finished::Again;
+        }
+        match state.phase {
+            Phase::Plain => {
+                // Finished from another thread before the handler returned: the exchange
+                // goes out once it is handed over (if the handler defers).
+                state.finished = true;
+                self.touched.store(true, Ordering::Release);
+                Finished::Sent
+            }
+            Phase::Deferred => match state.later.take() {
+                None => {
+                    state.finished = true;
+                    Finished::Sent
+                }
+                Some(later) => {
+                    state.finished = true;
+                    // While on_close runs (it may finish the handle itself), the slot
+                    // stays this exchange's: the callback returns before it is reused.
+                    let release_now = !state.in_callback;
+                    state.release_pending = !release_now;
+                    drop(state);
+                    let gone = self.access.load(Ordering::Acquire) == GONE;
+                    let response = self.take_body();
+                    if release_now {
+                        self.release();
+                    }
+                    if gone {
+                        drop(later);
+                        Finished::Closed
+                    } else {
+                        later.finish(response);
+                        Finished::Sent
+                    }
+                }
+            },
+        }
+    }
+
+    /// `roost_response_on_close`: `Err(true)` when the client has left already,
+    /// `Err(false)` when the handle is not in a handler call or deferred.
+    pub fn set_on_close(&self, on_close: Option<OnClose>) -> Result<(), bool> {
+        let mut state = self.state();
+        match self.access.load(Ordering::Acquire) {
+            FREE => return Err(false),
+            GONE => return Err(true),
+            _ if state.finished => return Err(false),
+            _ => {}
+        }
+        state.on_close = on_close;
+        self.touched.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// The connection of the exchange of `generation` closed before its finish. Runs on
+    /// its I/O thread.
+    fn client_gone(&'static self, generation: u64) {
+        let on_close = {
+            let mut state = self.state();
+            if state.generation != generation || state.phase != Phase::Deferred {
+                return;
+            }
+            self.access.store(GONE, Ordering::Release);
+            let on_close = state.on_close.take();
+            state.in_callback = on_close.is_some();
+            on_close
+        };
+        let Some(OnClose { func, userdata }) = on_close else {
+            return;
+        };
+        // SAFETY: the host registered `func` for this exchange with this userdata; it is
+        // called once, as `roost_response_on_close` documents.
+        unsafe { func(self.handle(), userdata) };
+        let mut state = self.state();
+        state.in_callback = false;
+        if std::mem::take(&mut state.release_pending) {
+            drop(state);
+            self.release();
+        }
+    }
+
+    /// Ends the slot's current use: no handle to it may act any more.
+    fn retire(&self) {
+        self.access.store(FREE, Ordering::Release);
+        let mut state = self.state();
+        state.phase = Phase::Plain;
+        state.generation += 1;
+        state.later = None;
+        state.finished = false;
+        state.on_close = None;
+        state.in_callback = false;
+        state.release_pending = false;
+        self.touched.store(false, Ordering::Release);
+        drop(state);
+        // SAFETY: retired, the slot's request and body are touched by no handle; only the
+        // thread retiring it holds it.
+        unsafe {
+            (*self.body.get()).reset();
+            (*self.request.get()).bind_nothing();
+        }
+    }
+
+    /// Keeps the slot for this thread's next handler call, or shares it.
+    fn give_to_thread(&'static self) {
+        let kept = SPARE.try_with(|s| {
+            if s.0.get().is_none() {
+                s.0.set(Some(self));
+                true
+            } else {
+                false
+            }
+        });
+        if kept != Ok(true) {
+            free_list().push_back(self);
+        }
+    }
+
+    /// Ends a deferred use: the slot goes to the shared list.
+    fn release(&'static self) {
+        self.retire();
+        free_list().push_back(self);
+    }
+}
+
+impl OnClose {
+    /// Set only by `roost_response_on_close`, whose contract makes `userdata` usable from
+    /// the I/O thread that calls it.
+    pub fn new(
+        func: unsafe extern "C" fn(*mut roost_response, *mut c_void),
+        userdata: *mut c_void,
+    ) -> OnClose {
+        OnClose { func, userdata }
+    }
+}
+
+// SAFETY: see `OnClose::new`: the host promises the callback and its userdata may be used
+// from roost's I/O threads.
+unsafe impl Send for OnClose {}
