@@ -130,7 +130,9 @@ typedef enum roost_result {
 /**
  * The request being handled. Lent to a handler for the duration of its call (or, when it
  * returns `ROOST_HANDLER_DEFERRED`, until `roost_response_finish`): it, and every view
- * obtained from it, is invalid after that. Use it from one thread at a time.
+ * obtained from it, is invalid after that. Use it from one thread at a time. Once the
+ * client of a deferred response has left, its functions give empty views and
+ * `ROOST_ERR_CLOSED`.
  */
 typedef struct roost_request roost_request;
 
@@ -289,11 +291,14 @@ typedef struct roost_str {
 } roost_str;
 
 /**
- * Called once, on one of the server's I/O threads, when the client of a deferred response
- * goes away before `roost_response_finish` (it closed its connection, or the server
- * stopped and closed it at the end of the shutdown timeout): `on_close(res, userdata)`.
- * The handle is still to be finished after that (its other calls return
- * `ROOST_ERR_CLOSED`). The callback must not block; it may call `roost_response_finish`.
+ * Called once when the client of a deferred response goes away before
+ * `roost_response_finish` (it closed its connection or its sending side, or the server
+ * stopped and closed it at the end of the shutdown timeout): `on_close(res, userdata)`,
+ * on the I/O thread that saw it go (or, if it went before the handler returned, on the
+ * handler's thread right after). Not called once the response is finished, nor after a
+ * finish that is under way. The handle is still to be finished after that (its other
+ * calls, and those of `req`, fail with `ROOST_ERR_CLOSED`). The callback must not block;
+ * it may call `roost_response_finish`.
  */
 typedef void (*roost_close_callback)(struct roost_response *res, void *userdata);
 
@@ -392,7 +397,7 @@ enum roost_result roost_options_init(struct roost_options *opts, size_t size);
  * The method, e.g. "GET". `{NULL, 0}` if `req` is NULL.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler.
+ * `req` must be NULL or a handle passed to a handler.
  */
 struct roost_str roost_request_method(const struct roost_request *req);
 
@@ -403,7 +408,7 @@ struct roost_str roost_request_method(const struct roost_request *req);
  * answered 400 before any handler runs. `{NULL, 0}` if `req` is NULL.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler.
+ * `req` must be NULL or a handle passed to a handler.
  */
 struct roost_str roost_request_path(const struct roost_request *req);
 
@@ -411,7 +416,7 @@ struct roost_str roost_request_path(const struct roost_request *req);
  * The request target exactly as received, e.g. "/hello/b%6Fb?x=1".
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler.
+ * `req` must be NULL or a handle passed to a handler.
  */
 struct roost_str roost_request_target(const struct roost_request *req);
 
@@ -420,7 +425,7 @@ struct roost_str roost_request_target(const struct roost_request *req);
  * target has no `?`.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler.
+ * `req` must be NULL or a handle passed to a handler.
  */
 struct roost_str roost_request_query(const struct roost_request *req);
 
@@ -430,7 +435,7 @@ struct roost_str roost_request_query(const struct roost_request *req);
  * `ROOST_ERR_NOT_FOUND` when absent.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler; `name` must point to
+ * `req` must be NULL or a handle passed to a handler; `name` must point to
  * `name_len` readable bytes; `out` must be NULL or writable.
  */
 enum roost_result roost_request_query_param(const struct roost_request *req,
@@ -442,7 +447,7 @@ enum roost_result roost_request_query_param(const struct roost_request *req,
  * How many pairs the query has (`a=1&a=2&b` has three), for `roost_request_query_at`.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler.
+ * `req` must be NULL or a handle passed to a handler.
  */
 size_t roost_request_query_count(const struct roost_request *req);
 
@@ -452,7 +457,7 @@ size_t roost_request_query_count(const struct roost_request *req);
  * NULL). Repeated names come once per occurrence. `ROOST_ERR_NOT_FOUND` past the last.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler; `name` and `value`
+ * `req` must be NULL or a handle passed to a handler; `name` and `value`
  * must each be NULL or writable.
  */
 enum roost_result roost_request_query_at(const struct roost_request *req,
@@ -467,7 +472,7 @@ enum roost_result roost_request_query_at(const struct roost_request *req,
  * request without Host).
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler.
+ * `req` must be NULL or a handle passed to a handler.
  */
 struct roost_str roost_request_authority(const struct roost_request *req);
 
@@ -476,7 +481,7 @@ struct roost_str roost_request_authority(const struct roost_request *req);
  * `ROOST_ERR_NOT_FOUND` when absent.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler; `name` must point to
+ * `req` must be NULL or a handle passed to a handler; `name` must point to
  * `name_len` readable bytes; `out` must be NULL or writable.
  */
 enum roost_result roost_request_header(const struct roost_request *req,
@@ -488,7 +493,7 @@ enum roost_result roost_request_header(const struct roost_request *req,
  * How many header field lines the request has.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler.
+ * `req` must be NULL or a handle passed to a handler.
  */
 size_t roost_request_header_count(const struct roost_request *req);
 
@@ -497,7 +502,7 @@ size_t roost_request_header_count(const struct roost_request *req);
  * value in `*value` (either may be NULL). `ROOST_ERR_NOT_FOUND` past the last one.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler; `name` and `value`
+ * `req` must be NULL or a handle passed to a handler; `name` and `value`
  * must each be NULL or writable.
  */
 enum roost_result roost_request_header_at(const struct roost_request *req,
@@ -511,7 +516,7 @@ enum roost_result roost_request_header_at(const struct roost_request *req,
  * pattern has no such parameter.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler; `name` must point to
+ * `req` must be NULL or a handle passed to a handler; `name` must point to
  * `name_len` readable bytes; `out` must be NULL or writable.
  */
 enum roost_result roost_request_param(const struct roost_request *req,
@@ -524,7 +529,7 @@ enum roost_result roost_request_param(const struct roost_request *req,
  * `roost_request_param_at`.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler.
+ * `req` must be NULL or a handle passed to a handler.
  */
 size_t roost_request_param_count(const struct roost_request *req);
 
@@ -534,7 +539,7 @@ size_t roost_request_param_count(const struct roost_request *req);
  * NULL). `ROOST_ERR_NOT_FOUND` past the last one.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler; `name` and `value`
+ * `req` must be NULL or a handle passed to a handler; `name` and `value`
  * must each be NULL or writable.
  */
 enum roost_result roost_request_param_at(const struct roost_request *req,
@@ -546,7 +551,7 @@ enum roost_result roost_request_param_at(const struct roost_request *req,
  * The request content, de-chunked; length 0 when there is none. May contain NUL bytes.
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler.
+ * `req` must be NULL or a handle passed to a handler.
  */
 struct roost_str roost_request_body(const struct roost_request *req);
 
@@ -555,7 +560,7 @@ struct roost_str roost_request_body(const struct roost_request *req);
  * `*port` (either may be NULL).
  *
  * # Safety
- * `req` must be NULL or the handle passed to the running handler; `addr` and `port` must
+ * `req` must be NULL or a handle passed to a handler; `addr` and `port` must
  * each be NULL or writable.
  */
 enum roost_result roost_request_peer(const struct roost_request *req,
@@ -567,12 +572,16 @@ enum roost_result roost_request_peer(const struct roost_request *req,
  * the same rules as a response sent when its handler returns: preconditions, ranges,
  * HEAD). Call it exactly once for each deferred response, from any thread; after it,
  * `req`, `res` and every view obtained from them are invalid. It may come before the
- * handler has returned (the response leaves once it has).
+ * handler has returned (the response leaves once it has; if the handler then returns
+ * anything but `ROOST_HANDLER_DEFERRED`, the finish had no effect).
  *
  * Returns `ROOST_OK` when the response is on its way; `ROOST_ERR_CLOSED` when its client
  * had left (nothing is sent; the handle is released all the same); `ROOST_ERR_STATE` for
  * a second finish, or a response that was not deferred. Finishing after the server was
- * stopped or freed is safe: its clients are gone, so `ROOST_ERR_CLOSED`.
+ * stopped or freed is safe: its clients are gone, so `ROOST_ERR_CLOSED`. The memory behind
+ * a handle is never freed, so no misuse of a handle is undefined behaviour; but a handle
+ * is reused for a later exchange once 1,024 other deferred responses were finished after
+ * it, and a stale call then acts on that exchange.
  *
  * # Safety
  * `res` must be NULL or a handle passed to a handler.

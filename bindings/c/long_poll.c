@@ -1,7 +1,8 @@
 /*
  * long_poll: responses finished later by another thread. GET /poll waits for the next
  * tick of a timer thread (every PERIOD ms) and gets its number; a client that leaves
- * first is dropped from the waiting list by roost_response_on_close.
+ * first is dropped from the waiting list by roost_response_on_close. GET /waiting says how
+ * many wait (answered at once).
  *
  *     make && target/debug/c-samples/long_poll 8080 1000
  *     curl http://127.0.0.1:8080/poll              -> tick 3 (after up to a second)
@@ -20,7 +21,7 @@
 
 /* The responses waiting for the next tick. The handler adds to it on an I/O thread, the
  * timer thread finishes them, on_close removes a client that left: hence the lock. */
-#define MAX_WAITING 1024
+#define MAX_WAITING 20000
 static roost_response *waiting[MAX_WAITING];
 static size_t waiting_count;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -62,6 +63,19 @@ static int32_t poll_handler(roost_request *req, roost_response *res, void *userd
     return ROOST_HANDLER_DEFERRED;
 }
 
+/* GET /waiting: answered at once, with how many wait. */
+static int32_t waiting_handler(roost_request *req, roost_response *res, void *userdata) {
+    (void)req;
+    (void)userdata;
+    pthread_mutex_lock(&lock);
+    size_t count = waiting_count;
+    pthread_mutex_unlock(&lock);
+    char body[32];
+    int n = snprintf(body, sizeof body, "%zu\n", count);
+    roost_response_set_body(res, body, (size_t)n);
+    return ROOST_HANDLER_DONE;
+}
+
 /* Every period, answers everyone waiting with the tick's number. */
 static void *ticker(void *arg) {
     (void)arg;
@@ -100,6 +114,7 @@ int main(int argc, char **argv) {
     roost_server *srv;
     roost_result r = roost_server_new(&opts, &srv);
     if (r == ROOST_OK) r = roost_server_route(srv, "GET", 3, "/poll", 5, poll_handler, NULL);
+    if (r == ROOST_OK) r = roost_server_route(srv, "GET", 3, "/waiting", 8, waiting_handler, NULL);
     if (r == ROOST_OK) r = roost_server_start(srv);
     if (r != ROOST_OK) {
         fprintf(stderr, "long_poll: %s (%s)\n", roost_result_str(r), roost_last_error());

@@ -125,6 +125,7 @@ static int32_t early_handler(roost_request *req, roost_response *res, void *user
 
 #define POLLS 8
 static roost_response *parked[POLLS];
+static roost_request *parked_req[POLLS];
 static atomic_int parked_count;
 static atomic_int closes[POLLS];
 
@@ -136,11 +137,11 @@ static void on_close(roost_response *res, void *userdata) {
 
 /* GET /park: kept until the test finishes it, with an on_close callback. */
 static int32_t park_handler(roost_request *req, roost_response *res, void *userdata) {
-    (void)req;
     (void)userdata;
     int i = atomic_fetch_add(&parked_count, 1);
     CHECK(i < POLLS);
     parked[i] = res;
+    parked_req[i] = req;
     CHECK(roost_response_on_close(res, on_close, (void *)(intptr_t)i) == ROOST_OK);
     return ROOST_HANDLER_DEFERRED;
 }
@@ -246,6 +247,12 @@ static void check_clients_leaving_and_stop(void) {
     CHECK(atomic_load(&closes[1]) == 1);
     CHECK(atomic_load(&closes[2]) == 0);
     CHECK(roost_response_set_status(parked[0], 204) == ROOST_ERR_CLOSED);
+    CHECK(roost_request_path(parked_req[0]).ptr == NULL);
+    roost_str value;
+    CHECK(roost_request_header(parked_req[0], S("Host"), &value) == ROOST_ERR_CLOSED);
+    /* One still waiting reads its request as during the call. */
+    roost_str path = roost_request_path(parked_req[2]);
+    CHECK(path.len == 5 && memcmp(path.ptr, "/park", 5) == 0);
     CHECK(roost_response_on_close(parked[0], on_close, NULL) == ROOST_ERR_CLOSED);
     CHECK(roost_response_finish(parked[0]) == ROOST_ERR_CLOSED);
     CHECK(roost_response_finish(parked[0]) == ROOST_ERR_STATE);
@@ -269,6 +276,7 @@ static void check_clients_leaving_and_stop(void) {
     CHECK(roost_response_set_body(parked[3], S("too late")) == ROOST_ERR_CLOSED);
     CHECK(roost_response_finish(parked[3]) == ROOST_ERR_CLOSED);
     CHECK(roost_response_finish(parked[3]) == ROOST_ERR_STATE);
+    CHECK(roost_request_header(parked_req[3], S("Host"), &value) == ROOST_ERR_STATE);
     CHECK(roost_response_finish(NULL) == ROOST_ERR_NULL);
     CHECK(roost_response_on_close(NULL, on_close, NULL) == ROOST_ERR_NULL);
 }

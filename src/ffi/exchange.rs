@@ -103,6 +103,10 @@ thread_local! {
 
 static FREE_SLOTS: Mutex<VecDeque<&'static Slot>> = Mutex::new(VecDeque::new());
 
+/// Slots released by a finish wait this long in the shared list (this many releases) before
+/// reuse, so that a handle finished twice by mistake finds its slot still free.
+const QUARANTINE: usize = 1024;
+
 fn free_list() -> MutexGuard<'static, VecDeque<&'static Slot>> {
     FREE_SLOTS.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -150,17 +154,21 @@ impl Deferral for Adopt {
     /// it at once if the finish came first.
     fn adopt(self: Box<Self>, later: Later) {
         let slot = self.0;
-        let generation = slot.state().generation;
-        later.on_gone(Box::new(move || slot.client_gone(generation)));
+        let ticket = later.ticket();
         let mut state = slot.state();
         if state.finished {
             drop(state);
             let response = slot.take_body();
             slot.release();
-            later.finish(response);
-        } else {
-            state.later = Some(later);
+            return later.finish(response);
         }
+        let generation = state.generation;
+        state.later = Some(later);
+        drop(state);
+        // Watched only now, with the exchange in place: a client gone already is told at
+        // once (on this thread), and a finish from now on finds the exchange. A hook of
+        // an exchange finished meanwhile carries an old generation and does nothing.
+        ticket.on_gone(Box::new(move || slot.client_gone(generation)));
     }
 }
 
@@ -179,9 +187,13 @@ impl Slot {
         if let Some(slot) = local {
             return slot;
         }
-        if let Some(slot) = free_list().pop_front() {
-            return slot;
+        let mut shared = free_list();
+        if shared.len() > QUARANTINE {
+            if let Some(slot) = shared.pop_front() {
+                return slot;
+            }
         }
+        drop(shared);
         let slot: &'static mut Slot = Box::leak(Box::new(Slot {
             response: roost_response::unbound(),
             request: UnsafeCell::new(roost_request::unbound()),
@@ -212,6 +224,17 @@ impl Slot {
         // SAFETY: `response` is the first field of a #[repr(C)] Slot, so a handle's
         // address is its slot's; slots are leaked, so the reference is 'static.
         unsafe { &*res.cast::<Slot>() }
+    }
+
+    /// The slot behind a request handle.
+    ///
+    /// # Safety
+    /// As for [`Slot::of`].
+    pub unsafe fn of_request(req: *const roost_request) -> &'static Slot {
+        let offset = std::mem::offset_of!(Slot, request);
+        // SAFETY: a request handle is the `request` field of a #[repr(C)] Slot, so the
+        // slot starts `offset` bytes before it; slots are leaked, so it is 'static.
+        unsafe { &*req.cast::<u8>().sub(offset).cast::<Slot>() }
     }
 
     fn handle(&self) -> *mut roost_response {
@@ -301,7 +324,9 @@ impl Slot {
     fn client_gone(&'static self, generation: u64) {
         let on_close = {
             let mut state = self.state();
-            if state.generation != generation || state.phase != Phase::Deferred {
+            // Finished (by now, or by a finish that is releasing the slot): the host let go
+            // of the handle, and its callback must not run any more.
+            if state.generation != generation || state.phase != Phase::Deferred || state.finished {
                 return;
             }
             self.access.store(GONE, Ordering::Release);

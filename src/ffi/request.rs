@@ -4,6 +4,7 @@ use std::cell::{OnceCell, RefCell};
 use std::ffi::c_char;
 use std::ops::Range;
 
+use super::exchange::Slot;
 use super::result::*;
 use super::strings::{bytes_arg, roost_str};
 use crate::http::path::normalize;
@@ -16,7 +17,9 @@ type Pairs = Vec<(Box<[u8]>, Box<[u8]>)>;
 
 /// The request being handled. Lent to a handler for the duration of its call (or, when it
 /// returns `ROOST_HANDLER_DEFERRED`, until `roost_response_finish`): it, and every view
-/// obtained from it, is invalid after that. Use it from one thread at a time.
+/// obtained from it, is invalid after that. Use it from one thread at a time. Once the
+/// client of a deferred response has left, its functions give empty views and
+/// `ROOST_ERR_CLOSED`.
 pub struct roost_request {
     req: *const Request,
     /// Each path parameter's name and value, copied from the router's match when the
@@ -129,19 +132,46 @@ impl roost_request {
     }
 }
 
-/// Borrows the request behind a handle.
+/// Borrows the request behind a handle: `None` for NULL, and for a handle whose exchange is
+/// over (answered, or a deferred one whose client left).
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 unsafe fn request_arg<'a>(req: *const roost_request) -> Option<&'a roost_request> {
-    // SAFETY: per the contract, NULL or a live handle.
+    if req.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract, a handle passed to a handler: its slot is never freed.
+    if unsafe { Slot::of_request(req) }.check_open().is_err() {
+        return None;
+    }
+    // SAFETY: a handle in use refers to a live request (the handler call's, or the one a
+    // deferred exchange keeps).
     unsafe { req.as_ref() }
+}
+
+/// The failure for a call whose `req` (or another pointer argument) was refused by
+/// `request_arg`: `ROOST_ERR_STATE` or `ROOST_ERR_CLOSED` for a handle whose exchange is
+/// over, else `ROOST_ERR_NULL` with `message`.
+///
+/// # Safety
+/// As for `request_arg`.
+unsafe fn missing(req: *const roost_request, message: &str) -> roost_result {
+    if !req.is_null() {
+        // SAFETY: per the contract.
+        match unsafe { Slot::of_request(req) }.check_open() {
+            Err(true) => return fail(ROOST_ERR_CLOSED, "the client of this request is gone"),
+            Err(false) => return fail(ROOST_ERR_STATE, "this request was answered"),
+            Ok(()) => {}
+        }
+    }
+    fail(ROOST_ERR_NULL, message)
 }
 
 /// A view computed from the request, or `{NULL, 0}` for a NULL handle or a panic.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 unsafe fn view(
     req: *const roost_request,
     read: impl FnOnce(&roost_request) -> roost_str,
@@ -178,7 +208,7 @@ unsafe fn found(value: Option<roost_str>, out: *mut roost_str, what: &str) -> ro
 /// `ROOST_ERR_NOT_FOUND` when there is none: `index` is past the last one.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler; `name` and `value`
+/// `req` must be NULL or a handle passed to a handler; `name` and `value`
 /// must each be NULL or writable.
 unsafe fn pair_at(
     req: *const roost_request,
@@ -190,7 +220,8 @@ unsafe fn pair_at(
     guard!(ROOST_ERR_PANIC, {
         // SAFETY: per the contract.
         let Some(r) = (unsafe { request_arg(req) }) else {
-            return fail(ROOST_ERR_NULL, &format!("{func}: req is NULL"));
+            // SAFETY: `req` is NULL or a handle passed to a handler, per the contract.
+            return unsafe { missing(req, &format!("{func}: req is NULL")) };
         };
         let Some((n, v)) = pick(r) else {
             return fail(
@@ -209,7 +240,7 @@ unsafe fn pair_at(
 /// The method, e.g. "GET". `{NULL, 0}` if `req` is NULL.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_method(req: *const roost_request) -> roost_str {
     // SAFETY: per the contract.
@@ -222,7 +253,7 @@ pub unsafe extern "C" fn roost_request_method(req: *const roost_request) -> roos
 /// answered 400 before any handler runs. `{NULL, 0}` if `req` is NULL.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_path(req: *const roost_request) -> roost_str {
     // SAFETY: per the contract.
@@ -232,7 +263,7 @@ pub unsafe extern "C" fn roost_request_path(req: *const roost_request) -> roost_
 /// The request target exactly as received, e.g. "/hello/b%6Fb?x=1".
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_target(req: *const roost_request) -> roost_str {
     // SAFETY: per the contract.
@@ -243,7 +274,7 @@ pub unsafe extern "C" fn roost_request_target(req: *const roost_request) -> roos
 /// target has no `?`.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_query(req: *const roost_request) -> roost_str {
     // SAFETY: per the contract.
@@ -260,7 +291,7 @@ pub unsafe extern "C" fn roost_request_query(req: *const roost_request) -> roost
 /// `ROOST_ERR_NOT_FOUND` when absent.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler; `name` must point to
+/// `req` must be NULL or a handle passed to a handler; `name` must point to
 /// `name_len` readable bytes; `out` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_query_param(
@@ -274,10 +305,8 @@ pub unsafe extern "C" fn roost_request_query_param(
         let (Some(r), Some(name)) = (unsafe { request_arg(req) }, unsafe {
             bytes_arg(name, name_len)
         }) else {
-            return fail(
-                ROOST_ERR_NULL,
-                "roost_request_query_param: req or name is NULL",
-            );
+            // SAFETY: `req` is NULL or a handle passed to a handler, per the contract.
+            return unsafe { missing(req, "roost_request_query_param: req or name is NULL") };
         };
         let value = r
             .request()
@@ -292,7 +321,7 @@ pub unsafe extern "C" fn roost_request_query_param(
 /// How many pairs the query has (`a=1&a=2&b` has three), for `roost_request_query_at`.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_query_count(req: *const roost_request) -> usize {
     guard!(0, {
@@ -306,7 +335,7 @@ pub unsafe extern "C" fn roost_request_query_count(req: *const roost_request) ->
 /// NULL). Repeated names come once per occurrence. `ROOST_ERR_NOT_FOUND` past the last.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler; `name` and `value`
+/// `req` must be NULL or a handle passed to a handler; `name` and `value`
 /// must each be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_query_at(
@@ -329,7 +358,7 @@ pub unsafe extern "C" fn roost_request_query_at(
 /// request without Host).
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_authority(req: *const roost_request) -> roost_str {
     // SAFETY: per the contract.
@@ -345,7 +374,7 @@ pub unsafe extern "C" fn roost_request_authority(req: *const roost_request) -> r
 /// `ROOST_ERR_NOT_FOUND` when absent.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler; `name` must point to
+/// `req` must be NULL or a handle passed to a handler; `name` must point to
 /// `name_len` readable bytes; `out` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_header(
@@ -359,7 +388,8 @@ pub unsafe extern "C" fn roost_request_header(
         let (Some(r), Some(name)) = (unsafe { request_arg(req) }, unsafe {
             bytes_arg(name, name_len)
         }) else {
-            return fail(ROOST_ERR_NULL, "roost_request_header: req or name is NULL");
+            // SAFETY: `req` is NULL or a handle passed to a handler, per the contract.
+            return unsafe { missing(req, "roost_request_header: req or name is NULL") };
         };
         let value = r
             .request()
@@ -374,7 +404,7 @@ pub unsafe extern "C" fn roost_request_header(
 /// How many header field lines the request has.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_header_count(req: *const roost_request) -> usize {
     guard!(0, {
@@ -387,7 +417,7 @@ pub unsafe extern "C" fn roost_request_header_count(req: *const roost_request) -
 /// value in `*value` (either may be NULL). `ROOST_ERR_NOT_FOUND` past the last one.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler; `name` and `value`
+/// `req` must be NULL or a handle passed to a handler; `name` and `value`
 /// must each be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_header_at(
@@ -412,7 +442,7 @@ pub unsafe extern "C" fn roost_request_header_at(
 /// pattern has no such parameter.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler; `name` must point to
+/// `req` must be NULL or a handle passed to a handler; `name` must point to
 /// `name_len` readable bytes; `out` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_param(
@@ -426,7 +456,8 @@ pub unsafe extern "C" fn roost_request_param(
         let (Some(r), Some(name)) = (unsafe { request_arg(req) }, unsafe {
             bytes_arg(name, name_len)
         }) else {
-            return fail(ROOST_ERR_NULL, "roost_request_param: req or name is NULL");
+            // SAFETY: `req` is NULL or a handle passed to a handler, per the contract.
+            return unsafe { missing(req, "roost_request_param: req or name is NULL") };
         };
         let value = r.param(name).map(roost_str::of);
         // SAFETY: `out` is NULL or writable, per the contract.
@@ -438,7 +469,7 @@ pub unsafe extern "C" fn roost_request_param(
 /// `roost_request_param_at`.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_param_count(req: *const roost_request) -> usize {
     guard!(0, {
@@ -454,7 +485,7 @@ pub unsafe extern "C" fn roost_request_param_count(req: *const roost_request) ->
 /// NULL). `ROOST_ERR_NOT_FOUND` past the last one.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler; `name` and `value`
+/// `req` must be NULL or a handle passed to a handler; `name` and `value`
 /// must each be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_param_at(
@@ -474,7 +505,7 @@ pub unsafe extern "C" fn roost_request_param_at(
 /// The request content, de-chunked; length 0 when there is none. May contain NUL bytes.
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler.
+/// `req` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_body(req: *const roost_request) -> roost_str {
     // SAFETY: per the contract.
@@ -485,7 +516,7 @@ pub unsafe extern "C" fn roost_request_body(req: *const roost_request) -> roost_
 /// `*port` (either may be NULL).
 ///
 /// # Safety
-/// `req` must be NULL or the handle passed to the running handler; `addr` and `port` must
+/// `req` must be NULL or a handle passed to a handler; `addr` and `port` must
 /// each be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_peer(
@@ -496,7 +527,8 @@ pub unsafe extern "C" fn roost_request_peer(
     guard!(ROOST_ERR_PANIC, {
         // SAFETY: per the contract.
         let Some(r) = (unsafe { request_arg(req) }) else {
-            return fail(ROOST_ERR_NULL, "roost_request_peer: req is NULL");
+            // SAFETY: `req` is NULL or a handle passed to a handler, per the contract.
+            return unsafe { missing(req, "roost_request_peer: req is NULL") };
         };
         let peer = r.request().peer();
         if !port.is_null() {

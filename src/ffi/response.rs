@@ -65,12 +65,16 @@ unsafe fn response_arg<'a>(
 /// the same rules as a response sent when its handler returns: preconditions, ranges,
 /// HEAD). Call it exactly once for each deferred response, from any thread; after it,
 /// `req`, `res` and every view obtained from them are invalid. It may come before the
-/// handler has returned (the response leaves once it has).
+/// handler has returned (the response leaves once it has; if the handler then returns
+/// anything but `ROOST_HANDLER_DEFERRED`, the finish had no effect).
 ///
 /// Returns `ROOST_OK` when the response is on its way; `ROOST_ERR_CLOSED` when its client
 /// had left (nothing is sent; the handle is released all the same); `ROOST_ERR_STATE` for
 /// a second finish, or a response that was not deferred. Finishing after the server was
-/// stopped or freed is safe: its clients are gone, so `ROOST_ERR_CLOSED`.
+/// stopped or freed is safe: its clients are gone, so `ROOST_ERR_CLOSED`. The memory behind
+/// a handle is never freed, so no misuse of a handle is undefined behaviour; but a handle
+/// is reused for a later exchange once 1,024 other deferred responses were finished after
+/// it, and a stale call then acts on that exchange.
 ///
 /// # Safety
 /// `res` must be NULL or a handle passed to a handler.
@@ -95,11 +99,14 @@ pub unsafe extern "C" fn roost_response_finish(res: *mut roost_response) -> roos
     })
 }
 
-/// Called once, on one of the server's I/O threads, when the client of a deferred response
-/// goes away before `roost_response_finish` (it closed its connection, or the server
-/// stopped and closed it at the end of the shutdown timeout): `on_close(res, userdata)`.
-/// The handle is still to be finished after that (its other calls return
-/// `ROOST_ERR_CLOSED`). The callback must not block; it may call `roost_response_finish`.
+/// Called once when the client of a deferred response goes away before
+/// `roost_response_finish` (it closed its connection or its sending side, or the server
+/// stopped and closed it at the end of the shutdown timeout): `on_close(res, userdata)`,
+/// on the I/O thread that saw it go (or, if it went before the handler returned, on the
+/// handler's thread right after). Not called once the response is finished, nor after a
+/// finish that is under way. The handle is still to be finished after that (its other
+/// calls, and those of `req`, fail with `ROOST_ERR_CLOSED`). The callback must not block;
+/// it may call `roost_response_finish`.
 pub type roost_close_callback =
     Option<unsafe extern "C" fn(res: *mut roost_response, userdata: *mut c_void)>;
 

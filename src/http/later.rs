@@ -81,6 +81,11 @@ impl Later {
     pub fn on_gone(&self, hook: Box<dyn FnOnce() + Send>) {
         self.ticket.on_gone(hook);
     }
+
+    /// The exchange's link with its connection, to watch it after the `Later` is stored.
+    pub fn ticket(&self) -> std::sync::Arc<Ticket> {
+        self.ticket.clone()
+    }
 }
 
 /// The link between a connection and its exchange while the exchange is away from it (on
@@ -91,6 +96,8 @@ struct TicketState {
     /// The request, while it waits in a queue for a thread to claim it.
     request: Option<Box<Request>>,
     gone: bool,
+    /// The client ended its side before anyone watched: a watcher takes it as gone.
+    half_closed: bool,
     on_gone: Option<Box<dyn FnOnce() + Send>>,
 }
 
@@ -100,6 +107,7 @@ impl Ticket {
         Ticket(Mutex::new(TicketState {
             request,
             gone: false,
+            half_closed: false,
             on_gone: None,
         }))
     }
@@ -135,15 +143,20 @@ impl Ticket {
         self.state().gone
     }
 
-    /// Whether someone waits to hear that the client left (a deferred exchange does).
-    pub fn is_watched(&self) -> bool {
-        self.state().on_gone.is_some()
+    /// The client ended its sending side while the exchange is away. Returns whether
+    /// someone watches for the client leaving (a deferred exchange does), for whom that
+    /// counts as leaving: the connection then closes. Otherwise it is remembered, for a
+    /// watcher that comes later (a handler thread that defers after the end arrived).
+    pub fn peer_closed(&self) -> bool {
+        let mut state = self.state();
+        state.half_closed = true;
+        state.on_gone.is_some()
     }
 
     /// See [`Later::on_gone`].
     pub fn on_gone(&self, hook: Box<dyn FnOnce() + Send>) {
         let mut state = self.state();
-        if state.gone {
+        if state.gone || state.half_closed {
             drop(state);
             hook();
         } else {

@@ -228,7 +228,7 @@ impl Connection {
                 Next::Answering => {
                     // A client that ends its side while a deferred answer is awaited has
                     // left (nginx takes it so too): a long poll must not outlive it.
-                    if self.peer_done && self.ticket.as_ref().is_some_and(|t| t.is_watched()) {
+                    if self.peer_done && self.ticket.as_ref().is_some_and(|t| t.peer_closed()) {
                         return Outcome::Close;
                     }
                     self.input.release_if_empty();

@@ -1,6 +1,7 @@
 """Responses answered later, from any thread: a handler returns req.defer()."""
 
 import threading
+import weakref
 
 from . import _lib
 from .response import write
@@ -50,6 +51,9 @@ class Deferred:
             _next_key[0] += 1
             _waiting[self._key] = self
         lib.roost_response_on_close(res_ptr, _ON_CLOSE, self._key)
+        # One that is dropped without respond() (after its client left, say) is finished
+        # then, so that the library's memory for it goes back.
+        self._finalizer = weakref.finalize(self, lib.roost_response_finish, res_ptr)
 
     @property
     def closed(self):
@@ -85,6 +89,7 @@ class Deferred:
             raise
         finally:
             lib.roost_response_on_close(self._res, _lib.CLOSE_CALLBACK(), None)
+            self._finalizer.detach()
             lib.roost_response_finish(self._res)
             self._request._release()
 
@@ -96,6 +101,7 @@ class Deferred:
 
     def _abandon(self):
         """The handler answered at once after all: nothing is deferred."""
+        self._finalizer.detach()
         with self._lock:
             self._done = True
         with _waiting_lock:
