@@ -25,7 +25,9 @@
 static roost_response *waiting[MAX_WAITING];
 static size_t waiting_count;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static volatile sig_atomic_t running = 1;
+/* Signalled to stop the ticker at once rather than at its next tick. */
+static pthread_cond_t stop_ticker = PTHREAD_COND_INITIALIZER;
+static int running = 1;
 static long period_ms = 1000;
 
 static void forget(roost_response *res) {
@@ -79,12 +81,21 @@ static int32_t waiting_handler(roost_request *req, roost_response *res, void *us
 /* Every period, answers everyone waiting with the tick's number. */
 static void *ticker(void *arg) {
     (void)arg;
-    for (unsigned long tick = 1; running; tick++) {
-        struct timespec t = {period_ms / 1000, (period_ms % 1000) * 1000000L};
-        nanosleep(&t, NULL);
+    pthread_mutex_lock(&lock);
+    for (unsigned long tick = 1;; tick++) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += period_ms / 1000;
+        until.tv_nsec += (period_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec += 1;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (running && pthread_cond_timedwait(&stop_ticker, &lock, &until) == 0) {
+        }
+        if (!running) break;
         char body[64];
         int n = snprintf(body, sizeof body, "tick %lu\n", tick);
-        pthread_mutex_lock(&lock);
         for (size_t i = 0; i < waiting_count; i++) {
             roost_response_add_header(waiting[i], "Content-Type", 12, "text/plain", 10);
             roost_response_set_body(waiting[i], body, (size_t)n);
@@ -93,8 +104,8 @@ static void *ticker(void *arg) {
             roost_response_finish(waiting[i]);
         }
         waiting_count = 0;
-        pthread_mutex_unlock(&lock);
     }
+    pthread_mutex_unlock(&lock);
     return NULL;
 }
 
@@ -127,7 +138,10 @@ int main(int argc, char **argv) {
 
     int signal_number;
     sigwait(&stop, &signal_number);
+    pthread_mutex_lock(&lock);
     running = 0;
+    pthread_cond_signal(&stop_ticker);
+    pthread_mutex_unlock(&lock);
     pthread_join(timer, NULL);
     roost_server_free(srv);
     return 0;
