@@ -579,9 +579,10 @@ enum roost_result roost_request_peer(const struct roost_request *req,
  * had left (nothing is sent; the handle is released all the same); `ROOST_ERR_STATE` for
  * a second finish, or a response that was not deferred. Finishing after the server was
  * stopped or freed is safe: its clients are gone, so `ROOST_ERR_CLOSED`. The memory behind
- * a handle is never freed, so no misuse of a handle is undefined behaviour; but a handle
- * is reused for a later exchange once 1,024 other deferred responses were finished after
- * it, and a stale call then acts on that exchange.
+ * a handle is never freed, so a stale handle used from one thread at a time is never
+ * undefined behaviour; but a handle is reused for a later exchange (a deferred one once
+ * 1,024 other deferred responses were finished after it, one that was not deferred at the
+ * thread's next handler call), and a stale call then acts on that exchange.
  *
  * # Safety
  * `res` must be NULL or a handle passed to a handler.

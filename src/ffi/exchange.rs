@@ -84,7 +84,18 @@ struct State {
 }
 
 /// What a deferring handler leaves in the response: the slot, to receive the exchange.
-struct Adopt(&'static Slot);
+/// Dropped without receiving it (the server failed before the hand-over), it releases the
+/// slot: the host's finish then says `ROOST_ERR_STATE`.
+struct Adopt(Option<&'static Slot>);
+
+impl Drop for Adopt {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0.take() {
+            slot.state().finished = true;
+            slot.release();
+        }
+    }
+}
 
 /// A thread's slot kept between calls; given to the shared list when the thread ends.
 struct Spare(Cell<Option<&'static Slot>>);
@@ -131,18 +142,18 @@ pub fn call(
         std::ptr::swap_nonoverlapping(res, slot.body.get(), 1);
     }
     slot.access.store(IN_USE, Ordering::Release);
-    let verdict = handler(slot.request.get(), slot.handle());
+    let verdict = handler(slot.request_handle(), slot.handle());
     if verdict == deferred {
         slot.state().phase = Phase::Deferred;
-        res.defer(Box::new(Adopt(slot)));
+        res.defer(Box::new(Adopt(Some(slot))));
     } else {
         // SAFETY: the handler returned without deferring: no handle to the slot is used
         // any more.
         unsafe { std::ptr::swap_nonoverlapping(res, slot.body.get(), 1) };
-        if slot.touched.load(Ordering::Acquire) {
+        // See `finish` for the order of these two.
+        slot.access.store(FREE, Ordering::SeqCst);
+        if slot.touched.load(Ordering::SeqCst) {
             slot.retire();
-        } else {
-            slot.access.store(FREE, Ordering::Release);
         }
         slot.give_to_thread();
     }
@@ -152,8 +163,10 @@ pub fn call(
 impl Deferral for Adopt {
     /// The server handed the exchange over: keep it for `roost_response_finish`, or send
     /// it at once if the finish came first.
-    fn adopt(self: Box<Self>, later: Later) {
-        let slot = self.0;
+    fn adopt(mut self: Box<Self>, later: Later) {
+        let Some(slot) = self.0.take() else {
+            return;
+        };
         let ticket = later.ticket();
         let mut state = slot.state();
         if state.finished {
@@ -237,8 +250,23 @@ impl Slot {
         unsafe { &*req.cast::<u8>().sub(offset).cast::<Slot>() }
     }
 
+    /// The `res` handle: the slot's own address (`response` is its first field), derived
+    /// from the whole slot so that `Slot::of` may step back to it.
     fn handle(&self) -> *mut roost_response {
-        std::ptr::from_ref(&self.response).cast_mut()
+        std::ptr::from_ref(self).cast_mut().cast()
+    }
+
+    /// The `req` handle, derived from the whole slot like [`Slot::handle`].
+    fn request_handle(&self) -> *mut roost_request {
+        let offset = std::mem::offset_of!(Slot, request);
+        // SAFETY: `request` lies `offset` bytes into the slot.
+        unsafe {
+            std::ptr::from_ref(self)
+                .cast_mut()
+                .cast::<u8>()
+                .add(offset)
+                .cast()
+        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -264,7 +292,11 @@ impl Slot {
     /// `roost_response_finish`: see [`Finished`].
     pub fn finish(&'static self) -> Finished {
         let mut state = self.state();
-        if self.access.load(Ordering::Acquire) == FREE || state.finished {
+        // Marked before `access` is read, both SeqCst, against the lock-free end of a
+        // handler call in `call`: it frees the slot then reads `touched`, so one of the
+        // two sees the other and the slot's next use starts clean.
+        self.touched.store(true, Ordering::SeqCst);
+        if self.access.load(Ordering::SeqCst) == FREE || state.finished {
             return Finished::Again;
         }
         match state.phase {
@@ -272,7 +304,6 @@ impl Slot {
                 // Finished from another thread before the handler returned: the exchange
                 // goes out once it is handed over (if the handler defers).
                 state.finished = true;
-                self.touched.store(true, Ordering::Release);
                 Finished::Sent
             }
             Phase::Deferred => match state.later.take() {
@@ -282,22 +313,28 @@ impl Slot {
                 }
                 Some(later) => {
                     state.finished = true;
-                    // While on_close runs (it may finish the handle itself), the slot
-                    // stays this exchange's: the callback returns before it is reused.
-                    let release_now = !state.in_callback;
-                    state.release_pending = !release_now;
-                    drop(state);
-                    let gone = self.access.load(Ordering::Acquire) == GONE;
-                    let response = self.take_body();
-                    if release_now {
-                        self.release();
-                    }
-                    if gone {
+                    if state.in_callback {
+                        // on_close runs (so the client is gone): the slot stays this
+                        // exchange's until the callback returns, which then releases it.
+                        // Nothing here touches the slot after the lock.
+                        state.release_pending = true;
+                        drop(state);
                         drop(later);
-                        Finished::Closed
-                    } else {
-                        later.finish(response);
-                        Finished::Sent
+                        return Finished::Closed;
+                    }
+                    let gone = self.access.load(Ordering::Acquire) == GONE;
+                    let response = (!gone).then(|| self.take_body());
+                    drop(state);
+                    self.release();
+                    match response {
+                        Some(response) => {
+                            later.finish(response);
+                            Finished::Sent
+                        }
+                        None => {
+                            drop(later);
+                            Finished::Closed
+                        }
                     }
                 }
             },
@@ -308,14 +345,15 @@ impl Slot {
     /// `Err(false)` when the handle is not in a handler call or deferred.
     pub fn set_on_close(&self, on_close: Option<OnClose>) -> Result<(), bool> {
         let mut state = self.state();
-        match self.access.load(Ordering::Acquire) {
+        // As in `finish`.
+        self.touched.store(true, Ordering::SeqCst);
+        match self.access.load(Ordering::SeqCst) {
             FREE => return Err(false),
             GONE => return Err(true),
             _ if state.finished => return Err(false),
             _ => {}
         }
         state.on_close = on_close;
-        self.touched.store(true, Ordering::Release);
         Ok(())
     }
 

@@ -144,19 +144,21 @@ impl Ticket {
     }
 
     /// The client ended its sending side while the exchange is away. Returns whether
-    /// someone watches for the client leaving (a deferred exchange does), for whom that
-    /// counts as leaving: the connection then closes. Otherwise it is remembered, for a
+    /// someone watches (or watched) for the client leaving (a deferred exchange does), for
+    /// whom that counts as leaving: the connection then closes. Otherwise it is remembered, for a
     /// watcher that comes later (a handler thread that defers after the end arrived).
     pub fn peer_closed(&self) -> bool {
         let mut state = self.state();
         state.half_closed = true;
-        state.on_gone.is_some()
+        state.on_gone.is_some() || state.gone
     }
 
     /// See [`Later::on_gone`].
     pub fn on_gone(&self, hook: Box<dyn FnOnce() + Send>) {
         let mut state = self.state();
         if state.gone || state.half_closed {
+            // A client that ended its side counts as gone for whoever watches.
+            state.gone = true;
             drop(state);
             hook();
         } else {

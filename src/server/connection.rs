@@ -333,11 +333,19 @@ impl Connection {
     }
 
     /// The request out on a handler thread will get no answer from it: 500.
-    pub fn abandon(&mut self, turn: &mut Turn<'_>) {
-        self.ticket = None;
+    /// Returns true when the connection should close instead: its client ended its side
+    /// while a deferred exchange was out, which counts as leaving (the exchange was let
+    /// go because of that, so a 500 would answer nobody).
+    pub fn abandon(&mut self, turn: &mut Turn<'_>) -> bool {
+        let watched_and_left =
+            self.peer_done && self.ticket.take().is_some_and(|t| t.peer_closed());
+        if watched_and_left {
+            return true;
+        }
         Failure::Abandoned.respond(turn.response);
         self.session
             .respond(&mut self.output, turn.response, &turn.env);
+        false
     }
 
     /// Answers a head or body that took too long; `drive` then sends it and closes.

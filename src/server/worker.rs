@@ -312,7 +312,11 @@ impl Worker {
                 Action::Event => {}
                 Action::TimedOut => conn.time_out(&mut turn),
                 Action::Answered(mut response) => conn.complete(&mut response, &mut turn),
-                Action::Abandoned => conn.abandon(&mut turn),
+                Action::Abandoned => {
+                    if conn.abandon(&mut turn) {
+                        return Outcome::Close;
+                    }
+                }
             }
             conn.drive(&mut turn)
         }));

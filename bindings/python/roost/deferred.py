@@ -54,6 +54,7 @@ class Deferred:
         # One that is dropped without respond() (after its client left, say) is finished
         # then, so that the library's memory for it goes back.
         self._finalizer = weakref.finalize(self, lib.roost_response_finish, res_ptr)
+        self._finalizer.atexit = False  # at exit, the server's own stop closes it
 
     @property
     def closed(self):

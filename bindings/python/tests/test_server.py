@@ -353,11 +353,13 @@ class DeferredTest(unittest.TestCase):
         req, deferred = self.parked[0]
         self.assertFalse(deferred.closed)
         word = req.params["word"]  # still readable until respond()
-        threading.Thread(
+        responder = threading.Thread(
             target=deferred.respond,
             kwargs={"body": {"word": word}, "status": 201, "headers": {"X-Late": "yes"}},
-        ).start()
+        )
+        responder.start()
         client.join(10)
+        responder.join(10)
         status, headers, body = result["reply"]
         self.assertEqual(status, 201)
         self.assertEqual(headers["X-Late"], "yes")
