@@ -74,12 +74,7 @@ fn hello_serves_a_folder_and_a_route() {
         405
     );
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    stops_cleanly_on_sigterm(child);
 }
 
 /// Runs a C test program from the samples, under valgrind when it is installed (no leaks,
@@ -155,6 +150,11 @@ fn long_poll_answers_each_waiting_client_at_the_next_tick() {
         assert_eq!(reply.header("content-type"), Some("text/plain"));
         assert!(reply.text().starts_with("tick "), "{:?}", reply.text());
     }
+    stops_cleanly_on_sigterm(child);
+}
+
+/// Sends SIGTERM to a sample and checks that it exits with status 0.
+fn stops_cleanly_on_sigterm(mut child: std::process::Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
