@@ -35,6 +35,10 @@
  *     ...
  *     roost_server_free(srv);               // stops gracefully, then frees
  *
+ * A handler that cannot answer at once returns ROOST_HANDLER_DEFERRED and keeps `res`;
+ * any thread later fills it and calls roost_response_finish(res), once (see
+ * bindings/c/long_poll.c, and roost_response_on_close for clients that leave first).
+ *
  * Conventions:
  *
  * - Strings and buffers cross as (pointer, length); nothing needs a NUL terminator and
