@@ -99,8 +99,8 @@ static void *ticker(void *arg) {
         for (size_t i = 0; i < waiting_count; i++) {
             roost_response_add_header(waiting[i], "Content-Type", 12, "text/plain", 10);
             roost_response_set_body(waiting[i], body, (size_t)n);
-            /* Cleared first, so client_left cannot run for a handle already finished. */
-            roost_response_on_close(waiting[i], NULL, NULL);
+            /* No on_close runs once this has begun; one that began first (it waits for our
+             * lock) finds the handle finished and gets ROOST_ERR_STATE. */
             roost_response_finish(waiting[i]);
         }
         waiting_count = 0;

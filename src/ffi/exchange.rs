@@ -21,6 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::request::roost_request;
 use super::response::roost_response;
+use super::result::{fail, roost_result, ROOST_ERR_CLOSED, ROOST_ERR_STATE};
 use crate::http::{Deferral, Later, Request, Response};
 use crate::router::Matched;
 
@@ -34,8 +35,30 @@ const GONE: u8 = 2;
 /// Called when the client of a deferred exchange leaves before the finish.
 #[derive(Clone, Copy)]
 pub struct OnClose {
-    pub func: unsafe extern "C" fn(res: *mut roost_response, userdata: *mut c_void),
-    pub userdata: *mut c_void,
+    func: unsafe extern "C" fn(res: *mut roost_response, userdata: *mut c_void),
+    userdata: *mut c_void,
+}
+
+/// Why a handle can no longer act.
+#[derive(Clone, Copy, Debug)]
+pub enum Over {
+    /// The client of its deferred exchange left.
+    Gone,
+    /// Its exchange was answered (or the handle was never a deferred one).
+    Done,
+}
+
+impl Over {
+    /// The result code for a call of `func` on such a handle, with its message.
+    pub fn fail(self, func: &str) -> roost_result {
+        match self {
+            Over::Gone => fail(ROOST_ERR_CLOSED, &format!("{func}: the client is gone")),
+            Over::Done => fail(
+                ROOST_ERR_STATE,
+                &format!("{func}: the response is finished"),
+            ),
+        }
+    }
 }
 
 /// See the module docs. `response` comes first: the `res` handle is the slot's address.
@@ -60,17 +83,10 @@ unsafe impl Sync for Slot {}
 // that the exchange keeps alive, never to a thread's own data.
 unsafe impl Send for Slot {}
 
-/// Whether the handler deferred; while it has not, `access` says whether a call is under
-/// way (so the common case, a handler answering at once, takes no lock).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Phase {
-    Plain,
-    /// The handler returned ROOST_HANDLER_DEFERRED.
-    Deferred,
-}
-
+/// What other threads may change; `access` says whether a call or a deferred exchange is
+/// under way (so the common case, a handler answering at once, takes no lock). Each use of
+/// the slot has its own `generation`: the gone-hook of a deferred use carries it.
 struct State {
-    phase: Phase,
     generation: u64,
     /// The exchange, once the server handed it over.
     later: Option<Later>,
@@ -144,7 +160,6 @@ pub fn call(
     slot.access.store(IN_USE, Ordering::Release);
     let verdict = handler(slot.request_handle(), slot.handle());
     if verdict == deferred {
-        slot.state().phase = Phase::Deferred;
         res.defer(Box::new(Adopt(Some(slot))));
     } else {
         // SAFETY: the handler returned without deferring: no handle to the slot is used
@@ -214,7 +229,6 @@ impl Slot {
             access: AtomicU8::new(FREE),
             touched: AtomicBool::new(false),
             state: Mutex::new(State {
-                phase: Phase::Plain,
                 generation: 0,
                 later: None,
                 finished: false,
@@ -273,13 +287,12 @@ impl Slot {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether the response functions may use the body: `Err(true)` once the client of a
-    /// deferred exchange left, `Err(false)` once the exchange is over.
-    pub fn check_open(&self) -> Result<(), bool> {
+    /// Whether the handles' functions may act.
+    pub fn check_open(&self) -> Result<(), Over> {
         match self.access.load(Ordering::Acquire) {
             IN_USE => Ok(()),
-            GONE => Err(true),
-            _ => Err(false),
+            GONE => Err(Over::Gone),
+            _ => Err(Over::Done),
         }
     }
 
@@ -299,58 +312,42 @@ impl Slot {
         if self.access.load(Ordering::SeqCst) == FREE || state.finished {
             return Finished::Again;
         }
-        match state.phase {
-            Phase::Plain => {
-                // Finished from another thread before the handler returned: the exchange
-                // goes out once it is handed over (if the handler defers).
-                state.finished = true;
+        state.finished = true;
+        // Not handed over yet (the handler has not returned, or the server has not taken
+        // the exchange from it): it goes out then, if the handler defers.
+        let Some(later) = state.later.take() else {
+            return Finished::Sent;
+        };
+        if state.in_callback {
+            // on_close runs (so the client is gone): the slot stays this exchange's until
+            // the callback returns, which then releases it. Nothing here touches the slot
+            // after the lock.
+            state.release_pending = true;
+            drop(state);
+            return Finished::Closed;
+        }
+        let gone = self.access.load(Ordering::Acquire) == GONE;
+        let response = (!gone).then(|| self.take_body());
+        drop(state);
+        self.release();
+        match response {
+            Some(response) => {
+                later.finish(response);
                 Finished::Sent
             }
-            Phase::Deferred => match state.later.take() {
-                None => {
-                    state.finished = true;
-                    Finished::Sent
-                }
-                Some(later) => {
-                    state.finished = true;
-                    if state.in_callback {
-                        // on_close runs (so the client is gone): the slot stays this
-                        // exchange's until the callback returns, which then releases it.
-                        // Nothing here touches the slot after the lock.
-                        state.release_pending = true;
-                        drop(state);
-                        drop(later);
-                        return Finished::Closed;
-                    }
-                    let gone = self.access.load(Ordering::Acquire) == GONE;
-                    let response = (!gone).then(|| self.take_body());
-                    drop(state);
-                    self.release();
-                    match response {
-                        Some(response) => {
-                            later.finish(response);
-                            Finished::Sent
-                        }
-                        None => {
-                            drop(later);
-                            Finished::Closed
-                        }
-                    }
-                }
-            },
+            None => Finished::Closed,
         }
     }
 
-    /// `roost_response_on_close`: `Err(true)` when the client has left already,
-    /// `Err(false)` when the handle is not in a handler call or deferred.
-    pub fn set_on_close(&self, on_close: Option<OnClose>) -> Result<(), bool> {
+    /// `roost_response_on_close`.
+    pub fn set_on_close(&self, on_close: Option<OnClose>) -> Result<(), Over> {
         let mut state = self.state();
         // As in `finish`.
         self.touched.store(true, Ordering::SeqCst);
         match self.access.load(Ordering::SeqCst) {
-            FREE => return Err(false),
-            GONE => return Err(true),
-            _ if state.finished => return Err(false),
+            FREE => return Err(Over::Done),
+            GONE => return Err(Over::Gone),
+            _ if state.finished => return Err(Over::Done),
             _ => {}
         }
         state.on_close = on_close;
@@ -362,9 +359,10 @@ impl Slot {
     fn client_gone(&'static self, generation: u64) {
         let on_close = {
             let mut state = self.state();
-            // Finished (by now, or by a finish that is releasing the slot): the host let go
-            // of the handle, and its callback must not run any more.
-            if state.generation != generation || state.phase != Phase::Deferred || state.finished {
+            // Another use of the slot, or finished (by now, or by a finish that is
+            // releasing the slot): the host let go of the handle, and its callback must not
+            // run any more.
+            if state.generation != generation || state.finished {
                 return;
             }
             self.access.store(GONE, Ordering::Release);
@@ -390,7 +388,6 @@ impl Slot {
     fn retire(&self) {
         self.access.store(FREE, Ordering::Release);
         let mut state = self.state();
-        state.phase = Phase::Plain;
         state.generation += 1;
         state.later = None;
         state.finished = false;

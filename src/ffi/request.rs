@@ -51,9 +51,8 @@ impl roost_request {
     /// Points the handle at `req` for one handler call (or for a deferred exchange, which
     /// keeps the request alive), with a copy of what `route` matched; forgets what it held.
     pub(crate) fn bind(&mut self, req: &Request, route: &Matched<'_>) {
+        self.bind_nothing();
         self.req = req;
-        self.route_bytes.clear();
-        self.params.clear();
         for (name, value) in route.params() {
             let at = self.route_bytes.len();
             self.route_bytes.extend_from_slice(name.as_bytes());
@@ -61,23 +60,22 @@ impl roost_request {
             self.route_bytes.extend_from_slice(value);
             self.params.push((at..mid, mid..self.route_bytes.len()));
         }
+    }
+
+    /// Forgets the request it was bound to and what was decoded from it (keeping the
+    /// buffers' capacity for the next one).
+    pub(crate) fn bind_nothing(&mut self) {
+        self.req = std::ptr::null();
+        self.route_bytes.clear();
+        self.params.clear();
         self.scratch.get_mut().clear();
+        // Most handlers never ask for these: an empty cell is left as it is.
         if self.path.get().is_some() {
             self.path = OnceCell::new();
         }
         if self.query.get().is_some() {
             self.query = OnceCell::new();
         }
-    }
-
-    /// Forgets the request it was bound to and what was decoded from it.
-    pub(crate) fn bind_nothing(&mut self) {
-        self.req = std::ptr::null();
-        self.route_bytes.clear();
-        self.params.clear();
-        self.scratch.get_mut().clear();
-        self.path = OnceCell::new();
-        self.query = OnceCell::new();
     }
 
     /// The query's pairs, decoded once.
@@ -117,10 +115,10 @@ impl roost_request {
     }
 
     fn param(&self, name: &[u8]) -> Option<&[u8]> {
-        (0..self.params.len())
-            .filter_map(|i| self.param_at(i))
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v)
+        self.params
+            .iter()
+            .find(|(n, _)| self.route_bytes[n.clone()] == *name)
+            .map(|(_, v)| &self.route_bytes[v.clone()])
     }
 
     /// Keeps `bytes` until the handler returns and gives a view of them.
@@ -159,10 +157,8 @@ unsafe fn request_arg<'a>(req: *const roost_request) -> Option<&'a roost_request
 unsafe fn missing(req: *const roost_request, message: &str) -> roost_result {
     if !req.is_null() {
         // SAFETY: per the contract.
-        match unsafe { Slot::of_request(req) }.check_open() {
-            Err(true) => return fail(ROOST_ERR_CLOSED, "the client of this request is gone"),
-            Err(false) => return fail(ROOST_ERR_STATE, "this request was answered"),
-            Ok(()) => {}
+        if let Err(over) = unsafe { Slot::of_request(req) }.check_open() {
+            return over.fail("req");
         }
     }
     fail(ROOST_ERR_NULL, message)
@@ -474,9 +470,7 @@ pub unsafe extern "C" fn roost_request_param(
 pub unsafe extern "C" fn roost_request_param_count(req: *const roost_request) -> usize {
     guard!(0, {
         // SAFETY: per the contract.
-        unsafe { request_arg(req) }.map_or(0, |r| {
-            (0..).take_while(|&i| r.param_at(i).is_some()).count()
-        })
+        unsafe { request_arg(req) }.map_or(0, |r| r.params.len())
     })
 }
 

@@ -50,14 +50,7 @@ unsafe fn response_arg<'a>(
         // SAFETY: a handle in use points to its slot's body, which only the thread holding
         // the handle touches (one thread at a time, per the contract).
         Ok(()) => Ok(unsafe { &mut *(*res).res }),
-        Err(true) => Err(fail(
-            ROOST_ERR_CLOSED,
-            &format!("{func}: the client is gone"),
-        )),
-        Err(false) => Err(fail(
-            ROOST_ERR_STATE,
-            &format!("{func}: the response is finished"),
-        )),
+        Err(over) => Err(over.fail(func)),
     }
 }
 
@@ -132,14 +125,7 @@ pub unsafe extern "C" fn roost_response_on_close(
         // SAFETY: per the contract, a handle passed to a handler: slots are never freed.
         match unsafe { Slot::of(res) }.set_on_close(callback) {
             Ok(()) => ROOST_OK,
-            Err(true) => fail(
-                ROOST_ERR_CLOSED,
-                "roost_response_on_close: the client is gone",
-            ),
-            Err(false) => fail(
-                ROOST_ERR_STATE,
-                "roost_response_on_close: the response is finished",
-            ),
+            Err(over) => over.fail("roost_response_on_close"),
         }
     })
 }

@@ -8,7 +8,7 @@
 //! turn. A [`Ticket`] links the connection with its exchange while it is away: the
 //! connection cancels it when its client goes, and the holder of the exchange hears of it.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::conditional;
 use super::request::Request;
@@ -37,7 +37,7 @@ impl<F: FnOnce(Later) + Send> Deferral for F {
 pub struct Later {
     request: Box<Request>,
     finish: Box<dyn Finish>,
-    ticket: std::sync::Arc<Ticket>,
+    ticket: Arc<Ticket>,
     /// The time the handler ran, in seconds since the Unix epoch, for the conditional
     /// rules applied at the finish.
     now: u64,
@@ -47,7 +47,7 @@ impl Later {
     pub fn new(
         request: Box<Request>,
         finish: Box<dyn Finish>,
-        ticket: std::sync::Arc<Ticket>,
+        ticket: Arc<Ticket>,
         now: u64,
     ) -> Later {
         Later {
@@ -83,7 +83,7 @@ impl Later {
     }
 
     /// The exchange's link with its connection, to watch it after the `Later` is stored.
-    pub fn ticket(&self) -> std::sync::Arc<Ticket> {
+    pub fn ticket(&self) -> Arc<Ticket> {
         self.ticket.clone()
     }
 }
@@ -112,7 +112,7 @@ impl Ticket {
         }))
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, TicketState> {
+    fn state(&self) -> MutexGuard<'_, TicketState> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -144,9 +144,9 @@ impl Ticket {
     }
 
     /// The client ended its sending side while the exchange is away. Returns whether
-    /// someone watches (or watched) for the client leaving (a deferred exchange does), for
-    /// whom that counts as leaving: the connection then closes. Otherwise it is remembered, for a
-    /// watcher that comes later (a handler thread that defers after the end arrived).
+    /// someone watches (or watched) for the client leaving, as a deferred exchange does:
+    /// for it that counts as leaving, and the connection closes. Otherwise it is kept for
+    /// a watcher that comes later (a handler thread that defers after the end arrived).
     pub fn peer_closed(&self) -> bool {
         let mut state = self.state();
         state.half_closed = true;

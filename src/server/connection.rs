@@ -58,11 +58,11 @@ pub struct Turn<'a> {
 /// large download does not hold a worker while other connections wait. Calls end on
 /// multiples of it in the connection's byte stream (a head and the first piece of its body
 /// fill one call together), and a connection writes one call's worth before the next
-/// connection's turn: lighttpd's pattern. On loopback at c16 this doubled the 1 MiB
-/// responses a second and halved the server's CPU per response, against one call of
-/// 256 KiB after the head and four calls a turn (benches/compare.sh, 1 MiB at c16, paired
-/// runs): bursts of a whole megabyte fill the client's receive window, and then the
-/// client's own reads drive the sending at their pace, with the cost on both sides.
+/// connection's turn: lighttpd's pattern. Bursts of a whole megabyte (four calls a turn,
+/// as before) fill the client's receive window, after which the client's own reads drive
+/// the sending at their pace, with the cost on both sides: at 1 MiB, c16 on loopback, this
+/// pattern gave over twice the responses a second at under half the server CPU per response
+/// (wrk runs alternating the two builds; see the README's Performance section).
 const WRITE_CHUNK: usize = 256 << 10;
 /// Reads per turn: a client that keeps sending cannot hold a worker while others wait.
 const READS_PER_TURN: usize = 16;
@@ -337,9 +337,8 @@ impl Connection {
     /// while a deferred exchange was out, which counts as leaving (the exchange was let
     /// go because of that, so a 500 would answer nobody).
     pub fn abandon(&mut self, turn: &mut Turn<'_>) -> bool {
-        let watched_and_left =
-            self.peer_done && self.ticket.take().is_some_and(|t| t.peer_closed());
-        if watched_and_left {
+        let ticket = self.ticket.take();
+        if self.peer_done && ticket.is_some_and(|t| t.peer_closed()) {
             return true;
         }
         Failure::Abandoned.respond(turn.response);
@@ -365,8 +364,8 @@ impl Connection {
     }
 
     /// [`Connection::flush`]; a head followed by its body is written corked, so that they
-    /// leave in full packets and the head not alone in one of its own (MSG_MORE would do
-    /// that too, but made each sendfile(2) behind it cost three times the CPU).
+    /// leave in full packets, not the head alone in one of its own. (MSG_MORE on the head
+    /// would do that too, but made each sendfile(2) behind it cost three times the CPU.)
     fn flush_corked(&mut self, corked: &mut bool) -> io::Result<Flushed> {
         let mut written = 0;
         while let Some(chunk) = self.output.front() {

@@ -89,7 +89,7 @@ class Deferred:
             self._fail()
             raise
         finally:
-            lib.roost_response_on_close(self._res, _lib.CLOSE_CALLBACK(), None)
+            # No on_close runs once the finish has begun; one under way finds no key.
             self._finalizer.detach()
             lib.roost_response_finish(self._res)
             self._request._release()
