@@ -129,6 +129,11 @@ typedef enum roost_result {
      * The client of a deferred response has gone: nothing more can be sent to it.
      */
     ROOST_ERR_CLOSED = 8,
+    /**
+     * Not now: a streamed response's buffer is full (nothing was queued); try again once
+     * its `roost_response_on_writable` callback has run.
+     */
+    ROOST_ERR_AGAIN = 9,
 } roost_result;
 
 /**
@@ -281,6 +286,12 @@ typedef struct roost_options {
      * Default 256 MiB. Added in the third layout: an older `size` gets the default.
      */
     uint64_t max_buffered_body_bytes;
+    /**
+     * Bytes a streamed response may hold queued before `roost_response_write` says
+     * `ROOST_ERR_AGAIN` (see `roost_response_stream`). At least 1. Default 256 KiB. Added in
+     * the fourth layout: an older `size` gets the default.
+     */
+    uint64_t stream_buffer_bytes;
 } roost_options;
 
 /**
@@ -305,6 +316,12 @@ typedef struct roost_str {
  * it may call `roost_response_finish`.
  */
 typedef void (*roost_close_callback)(struct roost_response *res, void *userdata);
+
+/**
+ * Called once a streamed response can take more: `on_writable(res, userdata)`. See
+ * `roost_response_on_writable`.
+ */
+typedef void (*roost_writable_callback)(struct roost_response *res, void *userdata);
 
 /**
  * A request handler: `roost_handler(req, res, userdata)`.
@@ -577,7 +594,9 @@ enum roost_result roost_request_peer(const struct roost_request *req,
  * HEAD). Call it exactly once for each deferred response, from any thread; after it,
  * `req`, `res` and every view obtained from them are invalid. It may come before the
  * handler has returned (the response leaves once it has; if the handler then returns
- * anything but `ROOST_HANDLER_DEFERRED`, the finish had no effect).
+ * anything but `ROOST_HANDLER_DEFERRED`, the finish had no effect, unless the response
+ * streams). For a streamed response (see `roost_response_stream`) it ends the body: what
+ * was written is sent, then the body's end.
  *
  * Returns `ROOST_OK` when the response is on its way; `ROOST_ERR_CLOSED` when its client
  * had left (nothing is sent; the handle is released all the same); `ROOST_ERR_STATE` for
@@ -594,6 +613,19 @@ enum roost_result roost_request_peer(const struct roost_request *req,
 enum roost_result roost_response_finish(struct roost_response *res);
 
 /**
+ * Gives up on a deferred or streamed response, for a host that failed half-way: a
+ * streamed body is cut short (what was written is sent, then the connection closes
+ * without the body's end, so the client sees it incomplete); a response whose head has
+ * not left is answered `500 Internal Server Error` instead. Like `roost_response_finish`
+ * otherwise (once per response, from any thread, the same result codes), and it ends the
+ * handle as the finish does.
+ *
+ * # Safety
+ * `res` must be NULL or a handle passed to a handler.
+ */
+enum roost_result roost_response_abort(struct roost_response *res);
+
+/**
  * Registers `on_close` (see `roost_close_callback`) for the response of the running or
  * deferred handler, replacing any set before; NULL removes it. `userdata` must be usable
  * from the server's I/O threads. `ROOST_ERR_CLOSED` if the client has gone already (the
@@ -607,6 +639,71 @@ enum roost_result roost_response_on_close(struct roost_response *res,
                                           void *userdata);
 
 /**
+ * Sends the status and header fields now and makes the body a stream: it follows through
+ * `roost_response_write`, from any thread, until `roost_response_finish(res)` ends it.
+ * Once this is called, the response is finished with `roost_response_finish`, whatever the
+ * handler returns (returning `ROOST_HANDLER_DEFERRED` says so best); called during the
+ * handler call, the head leaves when the handler returns. After it, only
+ * `roost_response_write`, `roost_response_on_writable`, `roost_response_on_close` and
+ * `roost_response_finish` may be called on `res` (the others say `ROOST_ERR_STATE`); `req`
+ * stays valid until the finish.
+ *
+ * Framing: a `Content-Length` added before with `roost_response_add_header` (allowed for
+ * this) makes the body exactly that long: writes past it say `ROOST_ERR_INVALID`, and a
+ * finish short of it closes the connection (the client sees the body cut). Without one,
+ * the body is chunked for HTTP/1.1 clients and ended by closing the connection for
+ * HTTP/1.0 ones. For a HEAD request (and a 204, 205 or 304 status) only the head is sent:
+ * the exchange is over at once, and writes are accepted and dropped. The rules for
+ * conditional requests and ranges are not applied: the response is sent as it is.
+ *
+ * `ROOST_ERR_STATE` if it streams already or is finished; `ROOST_ERR_CLOSED` if the
+ * client has gone.
+ *
+ * # Safety
+ * `res` must be NULL or a handle passed to a handler.
+ */
+enum roost_result roost_response_stream(struct roost_response *res);
+
+/**
+ * Queues a copy of `len` bytes at `data` as the next piece of a streamed body (see
+ * `roost_response_stream`). Any thread may call it, one at a time for a given response;
+ * it never blocks. Each piece leaves as soon as the client can take it.
+ *
+ * `ROOST_ERR_AGAIN`, with nothing queued, while more than the stream's buffer bound is
+ * queued (`opts.stream_buffer_bytes`, default 256 KiB; one write may take the queue past
+ * it): the client reads slower than the body is written. Register
+ * `roost_response_on_writable` and write again when it runs. `ROOST_ERR_CLOSED` once the
+ * client is gone (stop writing, and finish); `ROOST_ERR_INVALID` for a write past the
+ * declared Content-Length; `ROOST_ERR_STATE` if the response does not stream or is
+ * finished. A `len` of 0 queues nothing.
+ *
+ * # Safety
+ * `res` must be NULL or a handle passed to a handler; `data` must point to `len` readable
+ * bytes (it may be NULL when `len` is 0).
+ */
+enum roost_result roost_response_write(struct roost_response *res, const char *data, size_t len);
+
+/**
+ * Registers a one-shot `on_writable(res, userdata)` for a streamed response: called when
+ * its queue has drained below half the buffer bound, or when the client has gone (after
+ * any `roost_close_callback`; a write then says `ROOST_ERR_CLOSED`). It runs on an I/O
+ * thread, so it must not block: signal the producing thread, or write from it. If the
+ * queue is below half already, the I/O thread calls it at once; for a HEAD request (whose
+ * writes are dropped) it is called right away, on this thread. A callback registered
+ * before and not yet called is replaced. `userdata` must be usable from the I/O threads.
+ *
+ * `ROOST_ERR_CLOSED` if the client has gone already (it will not be called);
+ * `ROOST_ERR_STATE` if the response does not stream or is finished; `ROOST_ERR_NULL` if
+ * `on_writable` is NULL.
+ *
+ * # Safety
+ * `res` must be NULL or a handle passed to a handler.
+ */
+enum roost_result roost_response_on_writable(struct roost_response *res,
+                                             roost_writable_callback on_writable,
+                                             void *userdata);
+
+/**
  * Sets the status code: 200 to 599. `ROOST_ERR_INVALID` otherwise (the status is kept).
  *
  * # Safety
@@ -617,11 +714,14 @@ enum roost_result roost_response_set_status(struct roost_response *res, uint16_t
 /**
  * Adds a header field. The name must be a token (letters, digits, `!#$%&'*+-.^_`|~`),
  * the value must not hold CR, LF, NUL or other control bytes (tab is fine), and the
- * fields roost writes itself (Content-Length, Transfer-Encoding, Connection, Keep-Alive,
- * Upgrade, Date, Server) are refused: `ROOST_ERR_INVALID`, nothing added. A field that
- * is not a list (Content-Type, Content-Location, Content-Range, Location, ETag,
- * Last-Modified, Expires, Retry-After, Age) replaces the value added before, so a
- * response never carries two.
+ * fields roost writes itself (Transfer-Encoding, Connection, Keep-Alive, Upgrade, Date,
+ * Server) are refused: `ROOST_ERR_INVALID`, nothing added. A field that is not a list
+ * (Content-Type, Content-Location, Content-Range, Location, ETag, Last-Modified, Expires,
+ * Retry-After, Age) replaces the value added before, so a response never carries two.
+ *
+ * `Content-Length` (a decimal number, else `ROOST_ERR_INVALID`) fixes the length of a
+ * body streamed after it (see `roost_response_stream`); a whole body is always sent with
+ * its own length, whatever was added.
  *
  * # Safety
  * `res` must be NULL or a handle passed to a handler; `name` and `value`

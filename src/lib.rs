@@ -21,7 +21,7 @@ pub mod server;
 mod sys;
 
 pub use files::StaticFiles;
-pub use http::{Deferral, Handler, Later, Limits, Request, Response};
+pub use http::{Deferral, Handler, Later, Limits, Request, Response, Stream, StreamError};
 pub use router::{Matched, RouteHandler, Router};
 pub use server::{Config, Server, Timeouts};
 

@@ -1,6 +1,7 @@
 //! The C samples in bindings/c, built with -Wall -Wextra -Werror against include/roost.h
-//! and the library this test run built, then run: hello and long_poll over HTTP, the test
-//! programs (test_abi, test_stop, test_fork, test_defer) under valgrind when it is installed.
+//! and the library this test run built, then run: hello, long_poll and stream over HTTP, the test
+//! programs (test_abi, test_stop, test_fork, test_defer, test_stream) under valgrind when it
+//! is installed.
 
 mod common;
 
@@ -130,6 +131,11 @@ fn test_defer_passes_under_valgrind_when_installed() {
 }
 
 #[test]
+fn test_stream_passes_under_valgrind_when_installed() {
+    run_c_test("test_stream");
+}
+
+#[test]
 fn long_poll_answers_each_waiting_client_at_the_next_tick() {
     let mut child = c_command(samples().join("long_poll"))
         .args(["0", "300"])
@@ -150,6 +156,38 @@ fn long_poll_answers_each_waiting_client_at_the_next_tick() {
         assert_eq!(reply.header("content-type"), Some("text/plain"));
         assert!(reply.text().starts_with("tick "), "{:?}", reply.text());
     }
+    stops_cleanly_on_sigterm(child);
+}
+
+#[test]
+fn stream_sends_a_body_written_by_a_producer_thread() {
+    let dir = docroot();
+    let mut child = c_command(samples().join("stream"))
+        .args(["0", dir.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (_, addr) = ready_line(&mut child);
+    // More than the stream's bound and the socket buffers: the producer waits for room.
+    let size = 3 << 20;
+    let mut client = Client::connect(addr);
+    client.send(format!("GET /bytes/{size} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes());
+    let head = client.read_head().unwrap();
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(
+        head.header("content-type"),
+        Some("application/octet-stream")
+    );
+    let body = client.read_chunked_body();
+    assert_eq!(body.len(), size);
+    assert!(body
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == b'a' + (i % 26) as u8));
+    // The same connection goes on; the folder is served beside the route.
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(client.response().body, b"Hello world!\n");
     stops_cleanly_on_sigterm(child);
 }
 

@@ -453,6 +453,7 @@ fn limits_are_configurable() {
         max_uri: 20,
         max_headers: 3,
         max_body: 8,
+        ..Limits::default()
     });
     let addr = server.local_addr();
     assert_eq!(

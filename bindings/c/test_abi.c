@@ -134,7 +134,8 @@ static int32_t probe(roost_request *req, roost_response *res, void *userdata) {
     CHECK(roost_response_add_header(res, S("Bad Name"), S("v")) == ROOST_ERR_INVALID);
     CHECK(roost_response_add_header(res, S("X-Split"), S("a\r\nInjected: 1")) == ROOST_ERR_INVALID);
     CHECK(roost_response_add_header(res, S("X-Nul"), "a\0b", 3) == ROOST_ERR_INVALID);
-    CHECK(roost_response_add_header(res, S("Content-Length"), S("1")) == ROOST_ERR_INVALID);
+    CHECK(roost_response_add_header(res, S("Content-Length"), S("1x")) == ROOST_ERR_INVALID);
+    CHECK(roost_response_add_header(res, S("Transfer-Encoding"), S("chunked")) == ROOST_ERR_INVALID);
     CHECK(roost_response_add_header(res, S("Connection"), S("close")) == ROOST_ERR_INVALID);
     CHECK(roost_response_set_body(NULL, S("x")) == ROOST_ERR_NULL);
     CHECK(roost_response_set_body(res, NULL, 5) == ROOST_ERR_NULL);

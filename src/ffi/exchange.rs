@@ -6,6 +6,10 @@
 //! case costs no allocation. A deferred one stays with its exchange until
 //! `roost_response_finish`, from any thread, then goes to a shared free list.
 //!
+//! A response that streams (`roost_response_stream`) is deferred the same way, whatever its
+//! handler returns: its slot keeps the producer's end of the body (and the request) until
+//! the finish.
+//!
 //! Slots are never freed while the process lives. So a handle stays memory that roost can
 //! read even after its exchange is over: a second finish, or a finish after the server was
 //! freed, gets an error code instead of undefined behaviour. The free list is FIFO, which
@@ -17,11 +21,12 @@ use std::cell::{Cell, UnsafeCell};
 use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::request::roost_request;
 use super::response::roost_response;
 use super::result::{fail, roost_result, ROOST_ERR_CLOSED, ROOST_ERR_STATE};
+use crate::http::stream::{End, Stream, StreamError};
 use crate::http::{Deferral, Later, Request, Response};
 use crate::router::Matched;
 
@@ -31,10 +36,12 @@ const FREE: u8 = 0;
 const IN_USE: u8 = 1;
 /// The client of the deferred exchange left: the response functions say ROOST_ERR_CLOSED.
 const GONE: u8 = 2;
+/// The response streams: its head is fixed, its body goes through the slot's stream.
+const STREAMING: u8 = 3;
 
-/// Called when the client of a deferred exchange leaves before the finish.
+/// A host's callback for a response (on_close, on_writable) and its userdata.
 #[derive(Clone, Copy)]
-pub struct OnClose {
+pub struct Callback {
     func: unsafe extern "C" fn(res: *mut roost_response, userdata: *mut c_void),
     userdata: *mut c_void,
 }
@@ -46,6 +53,10 @@ pub enum Over {
     Gone,
     /// Its exchange was answered (or the handle was never a deferred one).
     Done,
+    /// Its response streams: the head is fixed, only writes and the finish remain.
+    Streaming,
+    /// Its response does not stream (`roost_response_stream` was not called).
+    NotStreaming,
 }
 
 impl Over {
@@ -56,6 +67,14 @@ impl Over {
             Over::Done => fail(
                 ROOST_ERR_STATE,
                 &format!("{func}: the response is finished"),
+            ),
+            Over::Streaming => fail(
+                ROOST_ERR_STATE,
+                &format!("{func}: the response streams: its head is fixed"),
+            ),
+            Over::NotStreaming => fail(
+                ROOST_ERR_STATE,
+                &format!("{func}: the response does not stream (see roost_response_stream)"),
             ),
         }
     }
@@ -93,10 +112,15 @@ struct State {
     /// `roost_response_finish` was called (before the exchange was handed over, it is
     /// sent once it is).
     finished: bool,
-    on_close: Option<OnClose>,
+    on_close: Option<Callback>,
     /// The on_close callback is running: a finish meanwhile leaves the release to it.
     in_callback: bool,
     release_pending: bool,
+    /// The producer's end of a streamed body (shared with writes under way, which use it
+    /// outside the lock).
+    stream: Option<Arc<Stream>>,
+    /// The exchange was handed over, and its streamed response sent.
+    sent: bool,
 }
 
 /// What a deferring handler leaves in the response: the slot, to receive the exchange.
@@ -159,8 +183,10 @@ pub fn call(
     }
     slot.access.store(IN_USE, Ordering::Release);
     let verdict = handler(slot.request_handle(), slot.handle());
-    if verdict == deferred {
+    // A response that streams is the host's until its finish, whatever the handler said.
+    if verdict == deferred || slot.access.load(Ordering::Acquire) == STREAMING {
         res.defer(Box::new(Adopt(Some(slot))));
+        return deferred;
     } else {
         // SAFETY: the handler returned without deferring: no handle to the slot is used
         // any more.
@@ -191,7 +217,16 @@ impl Deferral for Adopt {
             return later.finish(response);
         }
         let generation = state.generation;
-        state.later = Some(later);
+        match &state.stream {
+            // Streamed during the handler call: the head leaves now, and the request stays
+            // with the stream until the finish (the `req` handle uses it).
+            Some(stream) => {
+                let request = later.send(slot.take_body());
+                stream.keep(request);
+                state.sent = true;
+            }
+            None => state.later = Some(later),
+        }
         drop(state);
         // Watched only now, with the exchange in place: a client gone already is told at
         // once (on this thread), and a finish from now on finds the exchange. A hook of
@@ -235,6 +270,8 @@ impl Slot {
                 on_close: None,
                 in_callback: false,
                 release_pending: false,
+                stream: None,
+                sent: false,
             }),
         }));
         // The slot never moves: its handle can point at its own body.
@@ -287,13 +324,78 @@ impl Slot {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether the handles' functions may act.
+    /// Whether the functions that build the response may act.
     pub fn check_open(&self) -> Result<(), Over> {
         match self.access.load(Ordering::Acquire) {
             IN_USE => Ok(()),
             GONE => Err(Over::Gone),
+            STREAMING => Err(Over::Streaming),
             _ => Err(Over::Done),
         }
+    }
+
+    /// Whether the request's functions may act: until the finish, streaming or not.
+    pub fn check_request_open(&self) -> Result<(), Over> {
+        match self.access.load(Ordering::Acquire) {
+            IN_USE | STREAMING => Ok(()),
+            GONE => Err(Over::Gone),
+            _ => Err(Over::Done),
+        }
+    }
+
+    /// `roost_response_stream`: the head leaves now (or, during the handler call, once it
+    /// has returned); the body follows through [`Slot::write`].
+    pub fn start_stream(&'static self) -> Result<(), Over> {
+        let mut state = self.state();
+        // As in `finish`.
+        self.touched.store(true, Ordering::SeqCst);
+        match self.access.load(Ordering::SeqCst) {
+            IN_USE if !state.finished => {}
+            GONE => return Err(Over::Gone),
+            STREAMING => return Err(Over::Streaming),
+            _ => return Err(Over::Done),
+        }
+        let stream = match state.later.take() {
+            Some(later) => {
+                state.sent = true;
+                later.stream(self.take_body())
+            }
+            // SAFETY: the thread holding the handle (this one, per the contract) is the
+            // only one that touches the body until the exchange is handed over, which
+            // takes it under this lock.
+            None => unsafe { (*self.body.get()).stream() },
+        };
+        state.stream = Some(Arc::new(stream));
+        self.access.store(STREAMING, Ordering::Release);
+        Ok(())
+    }
+
+    /// The stream of a streaming response, to use outside the lock.
+    fn stream(&self) -> Result<Arc<Stream>, Over> {
+        let state = self.state();
+        match self.access.load(Ordering::Acquire) {
+            STREAMING if !state.finished => {}
+            GONE => return Err(Over::Gone),
+            IN_USE if !state.finished => return Err(Over::NotStreaming),
+            _ => return Err(Over::Done),
+        }
+        state.stream.clone().ok_or(Over::NotStreaming)
+    }
+
+    /// `roost_response_write`.
+    pub fn write(&self, bytes: &[u8]) -> Result<Result<(), StreamError>, Over> {
+        Ok(self.stream()?.write(bytes))
+    }
+
+    /// `roost_response_on_writable`. The hook may run at once, on this thread (after the
+    /// slot's lock is released, so it may call the other functions).
+    pub fn on_writable(&'static self, callback: Callback) -> Result<(), Over> {
+        let stream = self.stream()?;
+        if stream.is_gone() {
+            return Err(Over::Gone);
+        }
+        stream.on_writable(Box::new(move || callback.call(self.handle())));
+        Ok(())
     }
 
     fn take_body(&self) -> Response {
@@ -302,8 +404,9 @@ impl Slot {
         unsafe { std::mem::take(&mut *self.body.get()) }
     }
 
-    /// `roost_response_finish`: see [`Finished`].
-    pub fn finish(&'static self) -> Finished {
+    /// `roost_response_finish` (`end` is `Finished`) and `roost_response_abort`
+    /// (`Aborted`): see [`Finished`].
+    pub fn finish(&'static self, end: End) -> Finished {
         let mut state = self.state();
         // Marked before `access` is read, both SeqCst, against the lock-free end of a
         // handler call in `call`: it frees the slot then reads `touched`, so one of the
@@ -313,6 +416,33 @@ impl Slot {
             return Finished::Again;
         }
         state.finished = true;
+        if let Some(stream) = state.stream.take() {
+            // The end of the body is queued (after whatever writes are under way).
+            stream.end(end);
+            drop(stream);
+            // Streamed during the handler call and not handed over yet: it leaves, whole,
+            // when it is.
+            if !state.sent {
+                return Finished::Sent;
+            }
+            if state.in_callback {
+                state.release_pending = true;
+                return Finished::Closed;
+            }
+            let gone = self.access.load(Ordering::Acquire) == GONE;
+            drop(state);
+            self.release();
+            return if gone {
+                Finished::Closed
+            } else {
+                Finished::Sent
+            };
+        }
+        if end == End::Aborted {
+            // SAFETY: the body is the calling thread's (it holds the handle, per the
+            // contract) until the exchange takes it, which happens under this lock.
+            unsafe { (*self.body.get()).set_error(500) };
+        }
         // Not handed over yet (the handler has not returned, or the server has not taken
         // the exchange from it): it goes out then, if the handler defers.
         let Some(later) = state.later.take() else {
@@ -340,7 +470,7 @@ impl Slot {
     }
 
     /// `roost_response_on_close`.
-    pub fn set_on_close(&self, on_close: Option<OnClose>) -> Result<(), Over> {
+    pub fn set_on_close(&self, on_close: Option<Callback>) -> Result<(), Over> {
         let mut state = self.state();
         // As in `finish`.
         self.touched.store(true, Ordering::SeqCst);
@@ -370,12 +500,11 @@ impl Slot {
             state.in_callback = on_close.is_some();
             on_close
         };
-        let Some(OnClose { func, userdata }) = on_close else {
+        let Some(on_close) = on_close else {
             return;
         };
-        // SAFETY: the host registered `func` for this exchange with this userdata; it is
-        // called once, as `roost_response_on_close` documents.
-        unsafe { func(self.handle(), userdata) };
+        // Called once, as `roost_response_on_close` documents.
+        on_close.call(self.handle());
         let mut state = self.state();
         state.in_callback = false;
         if std::mem::take(&mut state.release_pending) {
@@ -394,8 +523,12 @@ impl Slot {
         state.on_close = None;
         state.in_callback = false;
         state.release_pending = false;
+        let stream = state.stream.take();
+        state.sent = false;
         self.touched.store(false, Ordering::Release);
         drop(state);
+        // A stream never finished (its exchange failed before the hand-over) is cut.
+        drop(stream);
         // SAFETY: retired, the slot's request and body are touched by no handle; only the
         // thread retiring it holds it.
         unsafe {
@@ -426,17 +559,24 @@ impl Slot {
     }
 }
 
-impl OnClose {
-    /// Set only by `roost_response_on_close`, whose contract makes `userdata` usable from
-    /// the I/O thread that calls it.
+impl Callback {
+    /// Set only by `roost_response_on_close` and `roost_response_on_writable`, whose
+    /// contracts make `userdata` usable from the I/O thread that calls it.
     pub fn new(
         func: unsafe extern "C" fn(*mut roost_response, *mut c_void),
         userdata: *mut c_void,
-    ) -> OnClose {
-        OnClose { func, userdata }
+    ) -> Callback {
+        Callback { func, userdata }
+    }
+
+    /// Calls the host's callback for the response `res`.
+    pub fn call(self, res: *mut roost_response) {
+        // SAFETY: the host registered `func` with this userdata for the response `res`,
+        // to be called once, on the terms of the function that registered it.
+        unsafe { (self.func)(res, self.userdata) }
     }
 }
 
-// SAFETY: see `OnClose::new`: the host promises the callback and its userdata may be used
+// SAFETY: see `Callback::new`: the host promises the callback and its userdata may be used
 // from roost's I/O threads.
-unsafe impl Send for OnClose {}
+unsafe impl Send for Callback {}

@@ -68,18 +68,23 @@ pub struct roost_options {
     /// comes back; a body kept waiting longer than `body_timeout_ms` gets 503. At least 1.
     /// Default 256 MiB. Added in the third layout: an older `size` gets the default.
     pub max_buffered_body_bytes: u64,
+    /// Bytes a streamed response may hold queued before `roost_response_write` says
+    /// `ROOST_ERR_AGAIN` (see `roost_response_stream`). At least 1. Default 256 KiB. Added in
+    /// the fourth layout: an older `size` gets the default.
+    pub stream_buffer_bytes: u64,
 }
 
 const DEFAULT_HOST: &[u8] = b"127.0.0.1";
 
 /// The published layouts of roost_options: the first ended at `shutdown_timeout_ms`; the
-/// handler pool fields came next, then the body budget.
-const LAYOUTS: [Layout; 3] = [
+/// handler pool fields came next, then the body budget, then the stream buffer.
+const LAYOUTS: [Layout; 4] = [
     Layout::ending_at::<roost_options>(std::mem::offset_of!(roost_options, handler_threads)),
     Layout::ending_at::<roost_options>(std::mem::offset_of!(
         roost_options,
         max_buffered_body_bytes
     )),
+    Layout::ending_at::<roost_options>(std::mem::offset_of!(roost_options, stream_buffer_bytes)),
     Layout::ending_at::<roost_options>(std::mem::size_of::<roost_options>()),
 ];
 
@@ -109,6 +114,7 @@ fn defaults() -> roost_options {
         handler_threads: config.handler_threads as u32,
         handler_queue: config.handler_queue as u32,
         max_buffered_body_bytes: config.max_buffered_body_bytes as u64,
+        stream_buffer_bytes: l.stream_buffer as u64,
     }
 }
 
@@ -203,5 +209,7 @@ pub unsafe fn to_config(opts: &roost_options) -> Result<Config, String> {
     config.handler_queue = positive("handler_queue", opts.handler_queue.into())? as usize;
     let budget = positive("max_buffered_body_bytes", opts.max_buffered_body_bytes)?;
     config.max_buffered_body_bytes = usize::try_from(budget).unwrap_or(usize::MAX);
+    let stream_buffer = positive("stream_buffer_bytes", opts.stream_buffer_bytes)?;
+    config.limits.stream_buffer = usize::try_from(stream_buffer).unwrap_or(usize::MAX);
     Ok(config)
 }

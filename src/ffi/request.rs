@@ -140,7 +140,10 @@ unsafe fn request_arg<'a>(req: *const roost_request) -> Option<&'a roost_request
         return None;
     }
     // SAFETY: per the contract, a handle passed to a handler: its slot is never freed.
-    if unsafe { Slot::of_request(req) }.check_open().is_err() {
+    if unsafe { Slot::of_request(req) }
+        .check_request_open()
+        .is_err()
+    {
         return None;
     }
     // SAFETY: a handle in use refers to a live request (the handler call's, or the one a
@@ -157,7 +160,7 @@ unsafe fn request_arg<'a>(req: *const roost_request) -> Option<&'a roost_request
 unsafe fn missing(req: *const roost_request, message: &str) -> roost_result {
     if !req.is_null() {
         // SAFETY: per the contract.
-        if let Err(over) = unsafe { Slot::of_request(req) }.check_open() {
+        if let Err(over) = unsafe { Slot::of_request(req) }.check_request_open() {
             return over.fail("req");
         }
     }

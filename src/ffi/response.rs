@@ -5,11 +5,12 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use super::exchange::{Finished, OnClose, Slot};
+use super::exchange::{Callback, Finished, Slot};
 use super::result::*;
 use super::strings::bytes_arg;
 use crate::files::{open_regular, open_under, send_file};
-use crate::http::{Response, ResponseError};
+use crate::http::stream::End;
+use crate::http::{Response, ResponseError, StreamError};
 
 /// The response being built. Lent to a handler for the duration of its call (or, when it
 /// returns `ROOST_HANDLER_DEFERRED`, until `roost_response_finish`), to be used from one
@@ -59,7 +60,9 @@ unsafe fn response_arg<'a>(
 /// HEAD). Call it exactly once for each deferred response, from any thread; after it,
 /// `req`, `res` and every view obtained from them are invalid. It may come before the
 /// handler has returned (the response leaves once it has; if the handler then returns
-/// anything but `ROOST_HANDLER_DEFERRED`, the finish had no effect).
+/// anything but `ROOST_HANDLER_DEFERRED`, the finish had no effect, unless the response
+/// streams). For a streamed response (see `roost_response_stream`) it ends the body: what
+/// was written is sent, then the body's end.
 ///
 /// Returns `ROOST_OK` when the response is on its way; `ROOST_ERR_CLOSED` when its client
 /// had left (nothing is sent; the handle is released all the same); `ROOST_ERR_STATE` for
@@ -74,20 +77,41 @@ unsafe fn response_arg<'a>(
 /// `res` must be NULL or a handle passed to a handler.
 #[no_mangle]
 pub unsafe extern "C" fn roost_response_finish(res: *mut roost_response) -> roost_result {
+    // SAFETY: per the contract.
+    unsafe { end(res, End::Finished, "roost_response_finish") }
+}
+
+/// Gives up on a deferred or streamed response, for a host that failed half-way: a
+/// streamed body is cut short (what was written is sent, then the connection closes
+/// without the body's end, so the client sees it incomplete); a response whose head has
+/// not left is answered `500 Internal Server Error` instead. Like `roost_response_finish`
+/// otherwise (once per response, from any thread, the same result codes), and it ends the
+/// handle as the finish does.
+///
+/// # Safety
+/// `res` must be NULL or a handle passed to a handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_abort(res: *mut roost_response) -> roost_result {
+    // SAFETY: per the contract.
+    unsafe { end(res, End::Aborted, "roost_response_abort") }
+}
+
+/// `roost_response_finish` or `roost_response_abort`.
+///
+/// # Safety
+/// `res` must be NULL or a handle passed to a handler.
+unsafe fn end(res: *mut roost_response, end: End, func: &str) -> roost_result {
     guard!(ROOST_ERR_PANIC, {
         if res.is_null() {
-            return fail(ROOST_ERR_NULL, "roost_response_finish: res is NULL");
+            return fail(ROOST_ERR_NULL, &format!("{func}: res is NULL"));
         }
         // SAFETY: per the contract, a handle passed to a handler: slots are never freed.
-        match unsafe { Slot::of(res) }.finish() {
+        match unsafe { Slot::of(res) }.finish(end) {
             Finished::Sent => ROOST_OK,
-            Finished::Closed => fail(
-                ROOST_ERR_CLOSED,
-                "roost_response_finish: the client is gone",
-            ),
+            Finished::Closed => fail(ROOST_ERR_CLOSED, &format!("{func}: the client is gone")),
             Finished::Again => fail(
                 ROOST_ERR_STATE,
-                "roost_response_finish: not a deferred response, or finished already",
+                &format!("{func}: not a deferred response, or finished already"),
             ),
         }
     })
@@ -121,11 +145,138 @@ pub unsafe extern "C" fn roost_response_on_close(
         if res.is_null() {
             return fail(ROOST_ERR_NULL, "roost_response_on_close: res is NULL");
         }
-        let callback = on_close.map(|func| OnClose::new(func, userdata));
+        let callback = on_close.map(|func| Callback::new(func, userdata));
         // SAFETY: per the contract, a handle passed to a handler: slots are never freed.
         match unsafe { Slot::of(res) }.set_on_close(callback) {
             Ok(()) => ROOST_OK,
             Err(over) => over.fail("roost_response_on_close"),
+        }
+    })
+}
+
+/// Sends the status and header fields now and makes the body a stream: it follows through
+/// `roost_response_write`, from any thread, until `roost_response_finish(res)` ends it.
+/// Once this is called, the response is finished with `roost_response_finish`, whatever the
+/// handler returns (returning `ROOST_HANDLER_DEFERRED` says so best); called during the
+/// handler call, the head leaves when the handler returns. After it, only
+/// `roost_response_write`, `roost_response_on_writable`, `roost_response_on_close` and
+/// `roost_response_finish` may be called on `res` (the others say `ROOST_ERR_STATE`); `req`
+/// stays valid until the finish.
+///
+/// Framing: a `Content-Length` added before with `roost_response_add_header` (allowed for
+/// this) makes the body exactly that long: writes past it say `ROOST_ERR_INVALID`, and a
+/// finish short of it closes the connection (the client sees the body cut). Without one,
+/// the body is chunked for HTTP/1.1 clients and ended by closing the connection for
+/// HTTP/1.0 ones. For a HEAD request (and a 204, 205 or 304 status) only the head is sent:
+/// the exchange is over at once, and writes are accepted and dropped. The rules for
+/// conditional requests and ranges are not applied: the response is sent as it is.
+///
+/// `ROOST_ERR_STATE` if it streams already or is finished; `ROOST_ERR_CLOSED` if the
+/// client has gone.
+///
+/// # Safety
+/// `res` must be NULL or a handle passed to a handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_stream(res: *mut roost_response) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        if res.is_null() {
+            return fail(ROOST_ERR_NULL, "roost_response_stream: res is NULL");
+        }
+        // SAFETY: per the contract, a handle passed to a handler: slots are never freed.
+        match unsafe { Slot::of(res) }.start_stream() {
+            Ok(()) => ROOST_OK,
+            Err(over) => over.fail("roost_response_stream"),
+        }
+    })
+}
+
+/// Queues a copy of `len` bytes at `data` as the next piece of a streamed body (see
+/// `roost_response_stream`). Any thread may call it, one at a time for a given response;
+/// it never blocks. Each piece leaves as soon as the client can take it.
+///
+/// `ROOST_ERR_AGAIN`, with nothing queued, while more than the stream's buffer bound is
+/// queued (`opts.stream_buffer_bytes`, default 256 KiB; one write may take the queue past
+/// it): the client reads slower than the body is written. Register
+/// `roost_response_on_writable` and write again when it runs. `ROOST_ERR_CLOSED` once the
+/// client is gone (stop writing, and finish); `ROOST_ERR_INVALID` for a write past the
+/// declared Content-Length; `ROOST_ERR_STATE` if the response does not stream or is
+/// finished. A `len` of 0 queues nothing.
+///
+/// # Safety
+/// `res` must be NULL or a handle passed to a handler; `data` must point to `len` readable
+/// bytes (it may be NULL when `len` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_write(
+    res: *mut roost_response,
+    data: *const c_char,
+    len: usize,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        const FUNC: &str = "roost_response_write";
+        if res.is_null() {
+            return fail(ROOST_ERR_NULL, &format!("{FUNC}: res is NULL"));
+        }
+        // SAFETY: per the contract, `data` describes `len` readable bytes.
+        let Some(data) = (unsafe { bytes_arg(data, len) }) else {
+            return fail(ROOST_ERR_NULL, &format!("{FUNC}: data is NULL"));
+        };
+        // SAFETY: per the contract, a handle passed to a handler: slots are never freed.
+        match unsafe { Slot::of(res) }.write(data) {
+            Ok(Ok(())) => ROOST_OK,
+            Ok(Err(StreamError::Full)) => fail(
+                ROOST_ERR_AGAIN,
+                &format!("{FUNC}: the stream's buffer is full; wait for on_writable"),
+            ),
+            Ok(Err(StreamError::Gone)) => {
+                fail(ROOST_ERR_CLOSED, &format!("{FUNC}: the client is gone"))
+            }
+            Ok(Err(StreamError::TooLong)) => fail(
+                ROOST_ERR_INVALID,
+                &format!("{FUNC}: past the declared Content-Length"),
+            ),
+            Err(over) => over.fail(FUNC),
+        }
+    })
+}
+
+/// Called once a streamed response can take more: `on_writable(res, userdata)`. See
+/// `roost_response_on_writable`.
+pub type roost_writable_callback =
+    Option<unsafe extern "C" fn(res: *mut roost_response, userdata: *mut c_void)>;
+
+/// Registers a one-shot `on_writable(res, userdata)` for a streamed response: called when
+/// its queue has drained below half the buffer bound, or when the client has gone (after
+/// any `roost_close_callback`; a write then says `ROOST_ERR_CLOSED`). It runs on an I/O
+/// thread, so it must not block: signal the producing thread, or write from it. If the
+/// queue is below half already, the I/O thread calls it at once; for a HEAD request (whose
+/// writes are dropped) it is called right away, on this thread. A callback registered
+/// before and not yet called is replaced. `userdata` must be usable from the I/O threads.
+///
+/// `ROOST_ERR_CLOSED` if the client has gone already (it will not be called);
+/// `ROOST_ERR_STATE` if the response does not stream or is finished; `ROOST_ERR_NULL` if
+/// `on_writable` is NULL.
+///
+/// # Safety
+/// `res` must be NULL or a handle passed to a handler.
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_on_writable(
+    res: *mut roost_response,
+    on_writable: roost_writable_callback,
+    userdata: *mut c_void,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        const FUNC: &str = "roost_response_on_writable";
+        if res.is_null() {
+            return fail(ROOST_ERR_NULL, &format!("{FUNC}: res is NULL"));
+        }
+        let Some(func) = on_writable else {
+            return fail(ROOST_ERR_NULL, &format!("{FUNC}: on_writable is NULL"));
+        };
+        let callback = Callback::new(func, userdata);
+        // SAFETY: per the contract, a handle passed to a handler: slots are never freed.
+        match unsafe { Slot::of(res) }.on_writable(callback) {
+            Ok(()) => ROOST_OK,
+            Err(over) => over.fail(FUNC),
         }
     })
 }
@@ -158,11 +309,14 @@ pub unsafe extern "C" fn roost_response_set_status(
 
 /// Adds a header field. The name must be a token (letters, digits, `!#$%&'*+-.^_`|~`),
 /// the value must not hold CR, LF, NUL or other control bytes (tab is fine), and the
-/// fields roost writes itself (Content-Length, Transfer-Encoding, Connection, Keep-Alive,
-/// Upgrade, Date, Server) are refused: `ROOST_ERR_INVALID`, nothing added. A field that
-/// is not a list (Content-Type, Content-Location, Content-Range, Location, ETag,
-/// Last-Modified, Expires, Retry-After, Age) replaces the value added before, so a
-/// response never carries two.
+/// fields roost writes itself (Transfer-Encoding, Connection, Keep-Alive, Upgrade, Date,
+/// Server) are refused: `ROOST_ERR_INVALID`, nothing added. A field that is not a list
+/// (Content-Type, Content-Location, Content-Range, Location, ETag, Last-Modified, Expires,
+/// Retry-After, Age) replaces the value added before, so a response never carries two.
+///
+/// `Content-Length` (a decimal number, else `ROOST_ERR_INVALID`) fixes the length of a
+/// body streamed after it (see `roost_response_stream`); a whole body is always sent with
+/// its own length, whatever was added.
 ///
 /// # Safety
 /// `res` must be NULL or a handle passed to a handler; `name` and `value`

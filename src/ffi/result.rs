@@ -27,6 +27,9 @@ pub enum roost_result {
     ROOST_ERR_PANIC = 7,
     /// The client of a deferred response has gone: nothing more can be sent to it.
     ROOST_ERR_CLOSED = 8,
+    /// Not now: a streamed response's buffer is full (nothing was queued); try again once
+    /// its `roost_response_on_writable` callback has run.
+    ROOST_ERR_AGAIN = 9,
 }
 
 pub use roost_result::*;
@@ -82,6 +85,7 @@ pub extern "C" fn roost_result_str(result: i32) -> *const c_char {
         6 => "not found\0",
         7 => "internal error\0",
         8 => "client gone\0",
+        9 => "try again later\0",
         _ => "unknown result\0",
     };
     text.as_ptr().cast()

@@ -17,9 +17,11 @@ use super::parse::{
     empty_lines, fill_request, header_slots, is_head_request, parse_head, Framing, HeadResult,
 };
 use super::spare;
-use super::writer::{self, write_response, CONTINUE};
+use super::writer::{self, write_response, StreamFraming, CONTINUE};
 use crate::http::body::{BodyBudget, Refused};
 use crate::http::date::DATE_LEN;
+use crate::http::status::forbids_body;
+use crate::http::stream::{End, Tap};
 use crate::http::{answer, Failure, Handler, Limits, Request, Response};
 
 /// Where a connection stands, which decides its timeout.
@@ -53,6 +55,10 @@ pub enum Next {
     Request,
     /// A request is out for an answer: nothing more is read until [`Session::respond`].
     Answering,
+    /// The head of a streamed response is queued: its body comes from the producer through
+    /// [`Session::stream`], [`Session::stream_piece`] and [`Session::end_stream`]. Nothing
+    /// more is read until it has ended (`process` says [`Next::Answering`] meanwhile).
+    Streaming,
     /// The handler of the request in [`Session::request`] deferred its answer (the
     /// response holds its `Deferral`): take the request with [`Session::take_request`] and
     /// hand the exchange over; its answer comes later through [`Session::respond`].
@@ -80,6 +86,13 @@ enum State {
     Ready,
     /// The request was taken; its answer comes through `respond`.
     Answering,
+    /// The head of the answer is out; its body is being streamed.
+    Streaming {
+        tap: Tap,
+        framing: StreamFraming,
+        /// The connection closes after the body.
+        close: bool,
+    },
     Closed,
 }
 
@@ -152,7 +165,7 @@ impl Session {
             State::Head if input.is_empty() => Phase::Idle,
             State::Head => Phase::Head,
             State::Deciding(_) | State::Body(_) => Phase::Body,
-            State::Ready | State::Answering => Phase::Answering,
+            State::Ready | State::Answering | State::Streaming { .. } => Phase::Answering,
             State::Closed => Phase::Idle,
         }
     }
@@ -213,7 +226,7 @@ impl Session {
         loop {
             let next = match self.state {
                 State::Closed => Next::Close,
-                State::Answering => Next::Answering,
+                State::Answering | State::Streaming { .. } => Next::Answering,
                 State::Ready => Next::Request,
                 State::Deciding(_) => Next::Head,
                 _ if out.is_full() => Next::Pause,
@@ -262,6 +275,9 @@ impl Session {
                         }
                         self.respond(out, res, env);
                     }
+                    if self.stream().is_some() {
+                        return Next::Streaming;
+                    }
                 }
                 next => return next,
             }
@@ -275,15 +291,76 @@ impl Session {
             return;
         }
         let exchange = self.exchange;
-        let close = exchange.unread_body || !exchange.keep_alive || env.stopping;
+        let tap = res.take_tap();
+        let status = res.status();
+        // A body that may not be sent is not streamed: HEAD gets the fields GET would, the
+        // rest no framing at all (205 an empty body).
+        let stream = tap
+            .as_ref()
+            .filter(|_| exchange.head_request || !(forbids_body(status) || status == 205))
+            .map(|tap| writer::stream_framing(tap.declared(), exchange.minor_version));
+        let close = exchange.unread_body
+            || !exchange.keep_alive
+            || env.stopping
+            || stream == Some(StreamFraming::Close);
         let framing = writer::Framing {
             head_request: exchange.head_request,
             close,
             announce_keep_alive: !close && exchange.minor_version == 0,
+            stream,
         };
         write_response(out, res, env.date, framing);
         // A reused response drops its file now, not at the next request.
         res.reset();
+        match (tap, stream) {
+            (Some(tap), Some(framing)) if !exchange.head_request => {
+                self.state = State::Streaming {
+                    tap,
+                    framing,
+                    close,
+                };
+            }
+            // Nobody will read the body: the producer's writes go nowhere, and the
+            // exchange is over now.
+            (Some(tap), _) => {
+                tap.discard();
+                self.next_exchange(close);
+            }
+            (None, _) => self.next_exchange(close),
+        }
+    }
+
+    /// The streamed body under way, to take its bytes from.
+    pub fn stream(&self) -> Option<&Tap> {
+        match &self.state {
+            State::Streaming { tap, .. } => Some(tap),
+            _ => None,
+        }
+    }
+
+    /// Queues bytes of the streamed body, framed.
+    pub fn stream_piece(&mut self, out: &mut Output, bytes: Vec<u8>) {
+        if let State::Streaming { framing, .. } = &mut self.state {
+            writer::write_stream_piece(out, framing, bytes);
+        }
+    }
+
+    /// The streamed body ended as `end` says: its end is queued (a body cut short, or one
+    /// that only the close can end, closes the connection) and the session goes on with
+    /// the next request.
+    pub fn end_stream(&mut self, out: &mut Output, end: End, env: &Env<'_>) {
+        let State::Streaming { framing, close, .. } =
+            std::mem::replace(&mut self.state, State::Answering)
+        else {
+            return;
+        };
+        let whole = end == End::Finished && writer::write_stream_end(out, framing);
+        self.next_exchange(close || !whole || env.stopping);
+    }
+
+    /// The exchange under way is answered: the session goes on with the next request, or
+    /// closes after the answer.
+    fn next_exchange(&mut self, close: bool) {
         self.served += 1;
         // The request is kept for the next one (pipelined requests reuse it) until the
         // connection goes idle; a large body goes back now.
@@ -314,7 +391,7 @@ impl Session {
                 };
                 self.fail(out, env, status, head_method);
             }
-            State::Ready | State::Answering | State::Closed => {}
+            State::Ready | State::Answering | State::Streaming { .. } | State::Closed => {}
         }
     }
 
@@ -522,6 +599,7 @@ impl Session {
             head_request: head_method,
             close: true,
             announce_keep_alive: false,
+            stream: None,
         };
         write_response(out, &mut res, env.date, framing);
         if let Some(request) = self.request.take() {

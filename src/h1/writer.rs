@@ -18,6 +18,28 @@ pub struct Framing {
     pub close: bool,
     /// The request was HTTP/1.0 with `Connection: keep-alive`, so the answer must say it too.
     pub announce_keep_alive: bool,
+    /// The body is a stream that follows the head this way (see [`stream_framing`]).
+    pub stream: Option<StreamFraming>,
+}
+
+/// How a streamed body follows its head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamFraming {
+    /// In chunks (RFC 9112 §7.1), ended by the last chunk.
+    Chunked,
+    /// Exactly the Content-Length the handler declared; this many bytes are still to come.
+    Length(u64),
+    /// Until the connection closes: an HTTP/1.0 client cannot read chunks (RFC 9112 §6.3).
+    Close,
+}
+
+/// How a streamed body of `declared` length (if any) goes to a client of HTTP/1.`minor`.
+pub fn stream_framing(declared: Option<u64>, minor: u8) -> StreamFraming {
+    match declared {
+        Some(len) => StreamFraming::Length(len),
+        None if minor >= 1 => StreamFraming::Chunked,
+        None => StreamFraming::Close,
+    }
 }
 
 /// The interim response that tells a waiting client to send its content.
@@ -47,9 +69,22 @@ pub fn write_response(
     buf.extend_from_slice(b"\r\n");
     buf.extend_from_slice(res.header_bytes());
     if has_content {
-        buf.extend_from_slice(b"Content-Length: ");
-        push_decimal(buf, res.body_len());
-        buf.extend_from_slice(b"\r\n");
+        match framing.stream {
+            None => {
+                buf.extend_from_slice(b"Content-Length: ");
+                push_decimal(buf, res.body_len());
+                buf.extend_from_slice(b"\r\n");
+            }
+            Some(StreamFraming::Length(len)) => {
+                buf.extend_from_slice(b"Content-Length: ");
+                push_decimal(buf, len);
+                buf.extend_from_slice(b"\r\n");
+            }
+            Some(StreamFraming::Chunked) => {
+                buf.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+            }
+            Some(StreamFraming::Close) => {}
+        }
     }
     if framing.close {
         buf.extend_from_slice(b"Connection: close\r\n");
@@ -57,7 +92,7 @@ pub fn write_response(
         buf.extend_from_slice(b"Connection: keep-alive\r\n");
     }
     buf.extend_from_slice(b"\r\n");
-    if !has_content || framing.head_request {
+    if !has_content || framing.head_request || framing.stream.is_some() {
         return;
     }
     match res.content() {
@@ -88,6 +123,52 @@ pub fn write_response(
     }
 }
 
+/// Appends a piece of a streamed body framed as `framing` says (a body with no bytes left
+/// to send takes none, and a chunk is never empty: that would end the body).
+pub fn write_stream_piece(out: &mut Output, framing: &mut StreamFraming, mut bytes: Vec<u8>) {
+    if let StreamFraming::Length(left) = framing {
+        // The stream refuses writes past the declared length; this only keeps the promise.
+        bytes.truncate(usize::try_from(*left).unwrap_or(usize::MAX));
+        *left -= bytes.len() as u64;
+    }
+    if bytes.is_empty() {
+        return;
+    }
+    if *framing == StreamFraming::Chunked {
+        let buf = out.bytes_mut();
+        push_hex(buf, bytes.len() as u64);
+        buf.extend_from_slice(b"\r\n");
+    }
+    if bytes.len() >= MOVE_BODY {
+        out.push_owned(bytes);
+    } else {
+        out.bytes_mut().extend_from_slice(&bytes);
+    }
+    if *framing == StreamFraming::Chunked {
+        out.bytes_mut().extend_from_slice(b"\r\n");
+    }
+}
+
+/// Appends the end of a streamed body. Returns whether the body is complete on the wire
+/// (a close-delimited body, or one short of its length, is not: the connection must close).
+pub fn write_stream_end(out: &mut Output, framing: StreamFraming) -> bool {
+    match framing {
+        StreamFraming::Chunked => {
+            out.bytes_mut().extend_from_slice(b"0\r\n\r\n");
+            true
+        }
+        StreamFraming::Length(left) => left == 0,
+        StreamFraming::Close => false,
+    }
+}
+
+fn push_hex(buf: &mut Vec<u8>, n: u64) {
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
+    for i in (0..digits).rev() {
+        buf.push(b"0123456789abcdef"[(n >> (i * 4) & 0xf) as usize]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,7 +189,43 @@ mod tests {
         head_request: false,
         close: false,
         announce_keep_alive: false,
+        stream: None,
     };
+
+    #[test]
+    fn streamed_bodies_are_chunked_or_sent_to_their_length() {
+        let mut res = Response::new();
+        let _stream = res.stream();
+        let chunked = Framing {
+            stream: Some(StreamFraming::Chunked),
+            ..KEEP
+        };
+        let text = written(&mut res, chunked);
+        assert!(
+            text.ends_with("Transfer-Encoding: chunked\r\n\r\n"),
+            "{text}"
+        );
+        let mut out = Output::new();
+        let mut framing = StreamFraming::Chunked;
+        write_stream_piece(&mut out, &mut framing, vec![b'x'; 26]);
+        write_stream_piece(&mut out, &mut framing, Vec::new());
+        assert!(write_stream_end(&mut out, framing));
+        let mut length = StreamFraming::Length(3);
+        write_stream_piece(&mut out, &mut length, b"abcd".to_vec());
+        assert!(write_stream_end(&mut out, length));
+        let mut all = Vec::new();
+        while let Some(super::super::output::Chunk::Bytes { bytes, .. }) = out.front() {
+            all.extend_from_slice(bytes);
+            let n = bytes.len();
+            out.advance(n);
+        }
+        assert_eq!(
+            all,
+            [&b"1a\r\n"[..], &[b'x'; 26], b"\r\n0\r\n\r\nabc"].concat()
+        );
+        assert!(!write_stream_end(&mut out, StreamFraming::Length(1)));
+        assert_eq!(stream_framing(None, 0), StreamFraming::Close);
+    }
 
     #[test]
     fn writes_status_fields_and_body() {
@@ -132,6 +249,7 @@ mod tests {
                 head_request: true,
                 close: true,
                 announce_keep_alive: false,
+                stream: None,
             },
         );
         assert!(

@@ -116,8 +116,12 @@ pub fn if_range_allows(value: &[u8], v: &Validators, now: u64) -> bool {
 /// `If-None-Match: *` with 304 and an If-Match list with 412 (§13.1.1, §13.1.2); one whose
 /// handler set its own `ETag` or `Last-Modified` is left to that handler.
 pub fn apply(req: &Request, res: &mut Response, now: u64) {
-    // §13.2.1: preconditions apply only where the response would have been 2xx.
-    if !(200..300).contains(&res.status()) || !matches!(req.method(), "GET" | "HEAD") {
+    // §13.2.1: preconditions apply only where the response would have been 2xx. A
+    // streamed body is sent as it is: its producer writes the whole of it.
+    if !(200..300).contains(&res.status())
+        || !matches!(req.method(), "GET" | "HEAD")
+        || res.is_streamed()
+    {
         return;
     }
     // Most requests carry none of the fields at stake: one look at the names settles it.

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::conditional;
 use super::request::Request;
 use super::response::Response;
+use super::stream::Stream;
 
 /// The way an answer goes back to its connection; the server implements it.
 pub trait Finish: Send {
@@ -69,6 +70,22 @@ impl Later {
         // The request's memory goes back before the answer is sent.
         drop(self.request);
         self.finish.finish(response);
+    }
+
+    /// Sends the status and fields of `response` now, its body to follow through the
+    /// returned [`Stream`] (see [`Response::stream`]), which keeps the request until it is
+    /// dropped.
+    pub fn stream(self, mut response: Response) -> Stream {
+        let stream = response.stream();
+        stream.keep(self.send(response));
+        stream
+    }
+
+    /// Sends `response` (streamed already, or whole) and gives the request back.
+    pub(crate) fn send(self, mut response: Response) -> Box<Request> {
+        conditional::apply(&self.request, &mut response, self.now);
+        self.finish.finish(response);
+        self.request
     }
 
     /// Whether the client is gone (a finish would be sent nowhere).

@@ -12,6 +12,9 @@ pub struct Limits {
     pub max_headers: usize,
     /// Request content after chunked decoding, in bytes; past it: 413.
     pub max_body: u64,
+    /// Bytes a streamed response may hold queued before the producer's writes are refused
+    /// (see `http::stream`).
+    pub stream_buffer: usize,
 }
 
 impl Limits {
@@ -26,6 +29,7 @@ impl Default for Limits {
             max_uri: 8 * 1024,
             max_headers: 100,
             max_body: 16 * 1024 * 1024,
+            stream_buffer: super::stream::DEFAULT_BUFFER,
         }
     }
 }

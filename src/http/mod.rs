@@ -18,6 +18,7 @@ pub mod range;
 pub mod request;
 pub mod response;
 pub mod status;
+pub mod stream;
 pub mod syntax;
 pub mod uri;
 
@@ -28,3 +29,4 @@ pub use later::{Deferral, Finish, Later, Ticket};
 pub use limits::Limits;
 pub use request::{Request, Version};
 pub use response::{Response, ResponseError};
+pub use stream::{Stream, StreamError};

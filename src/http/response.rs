@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::conditional::Validators;
 use super::later::Deferral;
 use super::status::reason;
+use super::stream::{Stream, Tap};
 use super::syntax::{is_field_value, is_token};
 
 /// A response under construction. The server adds `Date`, `Server`, `Content-Length` and
@@ -30,6 +31,10 @@ pub struct Response {
     validators: Option<Validators>,
     /// Set by a handler that answers later (see `http::later`).
     deferral: Deferred,
+    /// The connection's end of a body produced over time (see `http::stream`).
+    stream: Option<Tap>,
+    /// A Content-Length the handler added: the length of a streamed body.
+    declared_length: Option<u64>,
 }
 
 /// A handler's [`Deferral`], if it left one.
@@ -115,8 +120,8 @@ fn is_singleton(name: &str) -> bool {
 }
 
 /// Fields the server owns: a handler setting them would break framing or duplicate them.
+/// (Content-Length is taken as the length of a streamed body, and written by the server.)
 const RESERVED: &[&str] = &[
-    "content-length",
     "transfer-encoding",
     "connection",
     "keep-alive",
@@ -135,6 +140,8 @@ impl Response {
             segments: Vec::new(),
             validators: None,
             deferral: Deferred(None),
+            stream: None,
+            declared_length: None,
         }
     }
 
@@ -158,6 +165,7 @@ impl Response {
     pub(crate) fn reset(&mut self) {
         self.status = 200;
         self.deferral = Deferred(None);
+        self.declared_length = None;
         self.headers.clear();
         self.clear_content();
         if self.body.capacity() > KEEP_CAPACITY {
@@ -170,6 +178,7 @@ impl Response {
     }
 
     fn clear_content(&mut self) {
+        self.stream = None;
         self.body.clear();
         self.source = None;
         self.segments.clear();
@@ -198,6 +207,15 @@ impl Response {
         }
         if !is_field_value(value) {
             return Err(ResponseError::InvalidHeaderValue);
+        }
+        if name.eq_ignore_ascii_case("content-length") {
+            let length = std::str::from_utf8(value)
+                .ok()
+                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|v| v.parse().ok())
+                .ok_or(ResponseError::InvalidHeaderValue)?;
+            self.declared_length = Some(length);
+            return Ok(());
         }
         if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
             return Err(ResponseError::ReservedHeader);
@@ -266,6 +284,30 @@ impl Response {
     /// The field lines added so far, serialized.
     pub(crate) fn header_bytes(&self) -> &[u8] {
         &self.headers
+    }
+
+    /// Makes the body a stream, produced over time: the head leaves as soon as the response
+    /// is sent, and the body follows through the returned [`Stream`], from any thread, until
+    /// [`Stream::finish`]. With a Content-Length added before, the body is exactly that
+    /// long (the stream refuses more; a shorter one ends with the connection closing);
+    /// without one, it is chunked (close-delimited for an HTTP/1.0 client). Whatever body
+    /// was set before is dropped, and the rules for conditional requests and ranges do not
+    /// apply: the response is sent as it is.
+    pub fn stream(&mut self) -> Stream {
+        self.clear_content();
+        let (stream, tap) = Stream::new(self.declared_length);
+        self.stream = Some(tap);
+        stream
+    }
+
+    /// Whether the body is a stream (see [`Response::stream`]).
+    pub fn is_streamed(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// The connection's end of a streamed body, for the writer.
+    pub(crate) fn take_tap(&mut self) -> Option<Tap> {
+        self.stream.take()
     }
 
     /// Replaces the body with a copy of `bytes`.
@@ -435,9 +477,14 @@ mod tests {
             Err(ResponseError::InvalidHeaderValue)
         );
         assert_eq!(
-            r.add_header("Content-Length", b"5"),
+            r.add_header("Transfer-Encoding", b"chunked"),
             Err(ResponseError::ReservedHeader)
         );
+        assert_eq!(
+            r.add_header("Content-Length", b"5x"),
+            Err(ResponseError::InvalidHeaderValue)
+        );
+        assert_eq!(r.add_header("Content-Length", b"5"), Ok(()));
         assert_eq!(r.header_bytes(), b"X-Ok: fine value\twith tab\r\n");
         assert_eq!(r.set_status(100), Err(ResponseError::InvalidStatus));
         assert_eq!(r.set_status(600), Err(ResponseError::InvalidStatus));

@@ -12,6 +12,7 @@ use crate::h1::inbuf::InBuf;
 use crate::h1::output::{Chunk, Output};
 use crate::h1::{Env, Next, Phase, Session};
 use crate::http::body::BodyBudget;
+use crate::http::stream::Taken;
 use crate::http::{Failure, Handler, Later, Response, Ticket};
 use crate::sys::epoll::{ERROR, READABLE, READ_HANGUP, URGENT};
 use crate::sys::socket::{self, Shutdown};
@@ -66,6 +67,9 @@ pub struct Turn<'a> {
 const WRITE_CHUNK: usize = 256 << 10;
 /// Reads per turn: a client that keeps sending cannot hold a worker while others wait.
 const READS_PER_TURN: usize = 16;
+/// Takes from a streamed body's producer per turn, likewise for a producer that keeps
+/// writing.
+const PUMPS_PER_TURN: usize = 2;
 
 /// How a flush ended.
 enum Flushed {
@@ -105,6 +109,8 @@ pub struct Connection {
     ticket: Option<Arc<Ticket>>,
     /// The worker watches the socket for room to write (only while output waits for it).
     pub watching_writes: bool,
+    /// The streamed body under way tells this connection when it has something new.
+    stream_attached: bool,
 }
 
 /// The bytes of one body read since a point in time: a body must keep up the minimum rate
@@ -146,6 +152,7 @@ impl Connection {
             queued: false,
             waiting_for_memory: false,
             ticket: None,
+            stream_attached: false,
             watching_writes: false,
         }
     }
@@ -195,6 +202,7 @@ impl Connection {
             return self.drain();
         }
         let mut reads = 0;
+        let mut pumps = 0;
         loop {
             let (pool, mailbox, token) = (turn.pool, turn.mailbox, turn.token);
             let handler = turn.handler;
@@ -214,6 +222,7 @@ impl Connection {
                     true
                 },
             );
+            let pumped = self.pump(turn);
             match self.flush() {
                 Err(_) => return Outcome::Close,
                 Ok(Flushed::Blocked) => return Outcome::Open(Wait::Write),
@@ -221,14 +230,27 @@ impl Connection {
                 Ok(Flushed::All) => {}
             }
             let want = match next {
-                Next::Pause => continue,
+                Next::Pause | Next::Streaming => continue,
+                // The producer of a streamed body keeps up: take more, within the turn.
+                Next::Answering if pumped => {
+                    pumps += 1;
+                    if pumps == PUMPS_PER_TURN {
+                        return Outcome::Open(Wait::Yield);
+                    }
+                    continue;
+                }
                 Next::Close => return self.start_linger(),
                 // A handler runs elsewhere: read nothing until its answer is back, and hold
                 // no buffer meanwhile if all input was used.
                 Next::Answering => {
                     // A client that ends its side while a deferred answer is awaited has
                     // left (nginx takes it so too): a long poll must not outlive it.
-                    if self.peer_done && self.ticket.as_ref().is_some_and(|t| t.peer_closed()) {
+                    // A streamed body is watched so too: its producer may write seldom (an
+                    // event stream) and would otherwise hold the connection on.
+                    if self.peer_done
+                        && (self.ticket.as_ref().is_some_and(|t| t.peer_closed())
+                            || self.session.stream().is_some())
+                    {
                         return Outcome::Close;
                     }
                     self.input.release_if_empty();
@@ -328,8 +350,45 @@ impl Connection {
 
     /// Queues the answer a handler thread sent back; `drive` then sends it and goes on.
     pub fn complete(&mut self, res: &mut Response, turn: &mut Turn<'_>) {
-        self.ticket = None;
         self.session.respond(&mut self.output, res, &turn.env);
+        // A streamed answer is still away until its body has ended.
+        if self.session.stream().is_none() {
+            self.ticket = None;
+        }
+    }
+
+    /// Moves what the producer of the streamed body under way wrote into the output, and
+    /// its end; runs the producer's writable hook when it is due. Returns whether anything
+    /// moved.
+    fn pump(&mut self, turn: &Turn<'_>) -> bool {
+        let Some(tap) = self.session.stream() else {
+            return false;
+        };
+        if !self.stream_attached {
+            let (mailbox, token) = (turn.mailbox.clone(), turn.token);
+            let wake = Arc::new(move || mailbox.ready(token));
+            tap.attach(turn.env.limits.stream_buffer, wake);
+            self.stream_attached = true;
+        }
+        if self.output.is_full() {
+            return false;
+        }
+        let Taken {
+            bytes,
+            end,
+            writable,
+        } = tap.take();
+        let moved = !bytes.is_empty() || end.is_some();
+        self.session.stream_piece(&mut self.output, bytes);
+        if let Some(end) = end {
+            self.session.end_stream(&mut self.output, end, &turn.env);
+            self.stream_attached = false;
+            self.ticket = None;
+        }
+        if let Some(hook) = writable {
+            hook();
+        }
+        moved
     }
 
     /// The request out on a handler thread will get no answer from it: 500.

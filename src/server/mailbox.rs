@@ -16,6 +16,8 @@ pub enum Letter {
     Answer { token: u64, response: Response },
     /// The exchange of this connection was let go without an answer.
     Abandoned { token: u64 },
+    /// The streamed body of this connection's exchange has something new.
+    Ready { token: u64 },
 }
 
 /// See the module docs.
@@ -54,6 +56,11 @@ impl Mailbox {
             .unwrap_or_else(|e| e.into_inner())
             .push(letter);
         self.waker.notify();
+    }
+
+    /// Tells the worker that the streamed body of connection `token` has something new.
+    pub fn ready(&self, token: u64) {
+        self.post(Letter::Ready { token });
     }
 
     /// Wakes the worker with nothing in particular: it looks at the server's state.

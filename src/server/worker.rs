@@ -257,6 +257,7 @@ impl Worker {
             let (token, action) = match letter {
                 Letter::Answer { token, response } => (token, Action::Answered(response)),
                 Letter::Abandoned { token } => (token, Action::Abandoned),
+                Letter::Ready { token } => (token, Action::Event),
             };
             if let Some(slot) = self.live_slot(token) {
                 self.drive(slot, now, action);

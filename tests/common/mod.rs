@@ -206,6 +206,46 @@ impl Client {
     }
 
     pub fn try_read(&mut self, head_request: bool) -> Option<Reply> {
+        let mut reply = self.read_head()?;
+        let no_body =
+            head_request || reply.status < 200 || reply.status == 204 || reply.status == 304;
+        if !no_body {
+            let len: usize = reply
+                .header("content-length")
+                .expect("every response with content has Content-Length")
+                .parse()
+                .unwrap();
+            reply.body = vec![0; len];
+            self.reader.read_exact(&mut reply.body).ok()?;
+        }
+        Some(reply)
+    }
+
+    /// Reads the next chunk of a chunked body: its data, or `None` for the last chunk
+    /// (whose empty trailer section is read too).
+    pub fn read_chunk(&mut self) -> Option<Vec<u8>> {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("a chunk-size line");
+        let size = usize::from_str_radix(line.trim_end(), 16)
+            .unwrap_or_else(|_| panic!("chunk-size line {line:?}"));
+        let mut data = vec![0; size + 2];
+        self.reader.read_exact(&mut data).expect("chunk data");
+        assert_eq!(&data[size..], b"\r\n", "chunk data ends with CRLF");
+        data.truncate(size);
+        (size > 0).then_some(data)
+    }
+
+    /// Reads the rest of a chunked body.
+    pub fn read_chunked_body(&mut self) -> Vec<u8> {
+        let mut body = Vec::new();
+        while let Some(chunk) = self.read_chunk() {
+            body.extend_from_slice(&chunk);
+        }
+        body
+    }
+
+    /// Reads a response's status line and fields, not its body.
+    pub fn read_head(&mut self) -> Option<Reply> {
         let mut head = String::new();
         loop {
             let mut line = String::new();
@@ -233,23 +273,12 @@ impl Client {
                 (n.to_string(), v.trim().to_string())
             })
             .collect();
-        let mut reply = Reply {
+        Some(Reply {
             status,
             head,
             headers,
             body: Vec::new(),
-        };
-        let no_body = head_request || status < 200 || status == 204 || status == 304;
-        if !no_body {
-            let len: usize = reply
-                .header("content-length")
-                .expect("every response with content has Content-Length")
-                .parse()
-                .unwrap();
-            reply.body = vec![0; len];
-            self.reader.read_exact(&mut reply.body).ok()?;
-        }
-        Some(reply)
+        })
     }
 
     /// Whether the server closed the connection: the next read gives end of stream or a

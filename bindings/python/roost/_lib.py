@@ -69,6 +69,7 @@ class roost_options(ctypes.Structure):
         ("handler_threads", ctypes.c_uint32),
         ("handler_queue", ctypes.c_uint32),
         ("max_buffered_body_bytes", ctypes.c_uint64),
+        ("stream_buffer_bytes", ctypes.c_uint64),
     ]
 
 
@@ -88,12 +89,14 @@ OK = 0
 ERR_STATE = 3
 ERR_NOT_FOUND = 6
 ERR_CLOSED = 8
+ERR_AGAIN = 9
 HANDLER_DONE = 0
 HANDLER_FAILED = 1
 HANDLER_DEFERRED = 2
 
 HANDLER = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 CLOSE_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+WRITABLE_CALLBACK = CLOSE_CALLBACK
 
 
 def _check(result, func, args):
@@ -150,8 +153,13 @@ _declare("roost_response_add_header", _r, [_p, _s, _n, _s, _n], checked=True)
 _declare("roost_response_set_body", _r, [_p, _s, _n], checked=True)
 _declare("roost_response_set_file", _r, [_p, _s, _n], checked=True)
 _declare("roost_response_set_file_at", _r, [_p, _s, _n, _s, _n], checked=True)
-# Both return ROOST_ERR_CLOSED routinely (the client left): the caller checks.
+_declare("roost_response_stream", _r, [_p], checked=True)
+# These return ROOST_ERR_CLOSED (the client left) or ROOST_ERR_AGAIN (the stream is full)
+# routinely: the caller checks.
 _declare("roost_response_finish", _r, [_p])
+_declare("roost_response_abort", _r, [_p])
 _declare("roost_response_on_close", _r, [_p, CLOSE_CALLBACK, _p])
+_declare("roost_response_write", _r, [_p, _s, _n])
+_declare("roost_response_on_writable", _r, [_p, WRITABLE_CALLBACK, _p])
 
 version = lib.roost_version().decode()

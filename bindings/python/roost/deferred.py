@@ -3,7 +3,7 @@
 import threading
 import weakref
 
-from . import _lib
+from . import _lib, streaming
 from .response import write
 
 lib = _lib.lib
@@ -70,7 +70,7 @@ class Deferred:
 
     def respond(self, body=b"", status=200, headers=None):
         """Sends the response: body as a handler would return it (str, bytes, dict, list,
-        roost.File or None). Once only; a client that left gets nothing. A body that cannot
+        roost.File, an iterator to stream, or None). Once only; a client that left gets nothing. A body that cannot
         be sent raises (TypeError, ValueError) after answering 500."""
         with self._lock:
             if self._done:
@@ -78,9 +78,10 @@ class Deferred:
             self._done = True
         with _waiting_lock:
             _waiting.pop(self._key, None)
+        streamed = None
         try:
             if not self._closed:
-                write(self._res, (status, headers, body))
+                streamed = write(self._res, (status, headers, body))
         except _lib.Error as e:
             if e.code != _lib.ERR_CLOSED:  # a client that left mid-way is no error
                 self._fail()
@@ -91,8 +92,11 @@ class Deferred:
         finally:
             # No on_close runs once the finish has begun; one under way finds no key.
             self._finalizer.detach()
-            lib.roost_response_finish(self._res)
-            self._request._release()
+            if streamed is None:
+                lib.roost_response_finish(self._res)
+                self._request._release()
+        if streamed is not None:
+            streaming.pump(self._res, streamed, self._request._release)
 
     def _fail(self):
         try:

@@ -39,7 +39,7 @@ def _split(result):
 
 
 def _encode_body(body):
-    """(bytes or File, default Content-Type)."""
+    """(bytes, File or an iterator to stream, default Content-Type)."""
     if body is None:
         return b"", None
     if isinstance(body, str):
@@ -51,8 +51,10 @@ def _encode_body(body):
         return json.dumps(body, allow_nan=False).encode("utf-8"), "application/json"
     if isinstance(body, File):
         return body, None
-    raise TypeError("a handler's body must be str, bytes, dict, list, roost.File or None, "
-                    "not %s" % type(body).__name__)
+    if hasattr(body, "__iter__") or hasattr(body, "__next__"):
+        return iter(body), None
+    raise TypeError("a handler's body must be str, bytes, dict, list, roost.File, an "
+                    "iterator or None, not %s" % type(body).__name__)
 
 
 def _header_pairs(headers):
@@ -65,7 +67,9 @@ def _header_pairs(headers):
 
 def write(res, result):
     """Fills the response behind `res` from a handler's return value; raises on anything
-    that cannot be sent (the caller answers 500 then)."""
+    that cannot be sent (the caller answers 500 then). A body to stream (an iterator) is
+    returned, its head sent: the caller has it pumped (see roost.streaming); otherwise
+    None. A Content-Length among the headers fixes a streamed body's length."""
     status, headers, body = _split(result)
     body, content_type = _encode_body(body)
     pairs = [(str(n), str(v)) for n, v in _header_pairs(headers)]
@@ -78,6 +82,9 @@ def write(res, result):
     for name, value in pairs:
         name_b, value_b = name.encode("latin-1"), value.encode("latin-1")
         lib.roost_response_add_header(res, name_b, len(name_b), value_b, len(value_b))
+    if not isinstance(body, (bytes, File)):
+        lib.roost_response_stream(res)
+        return body
     if isinstance(body, File) and body.root is not None:
         lib.roost_response_set_file_at(res, body.root, len(body.root), body.path, len(body.path))
     elif isinstance(body, File):

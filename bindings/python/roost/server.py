@@ -7,7 +7,7 @@ import sys
 import traceback
 import weakref
 
-from . import _lib
+from . import _lib, streaming
 from .deferred import Deferred
 from .request import Request
 from .response import write
@@ -45,7 +45,8 @@ class Server:
     Options are keyword arguments: host, port (0 picks a free one), threads (0: one per
     CPU), max_connections, max_head_bytes, max_uri_bytes, max_headers, max_body_bytes,
     max_buffered_body_bytes (request bodies held in memory at once, across connections;
-    default 256 MiB), handler_threads and handler_queue (see below), and timeouts in
+    default 256 MiB), stream_buffer_bytes (what a streamed response may hold queued before
+    its producer waits; default 256 KiB), handler_threads and handler_queue (see below), and timeouts in
     seconds: header_timeout, keepalive_timeout, body_timeout, write_timeout,
     shutdown_timeout. Register routes and static folders, then start().
 
@@ -61,7 +62,7 @@ class Server:
     _COUNTS = {"threads": 2**32 - 1, "max_connections": 2**32 - 1, "max_head_bytes": 2**32 - 1,
                "max_uri_bytes": 2**32 - 1, "max_headers": 2**32 - 1, "max_body_bytes": 2**64 - 1,
                "handler_threads": 2**32 - 1, "handler_queue": 2**32 - 1,
-               "max_buffered_body_bytes": 2**64 - 1}
+               "max_buffered_body_bytes": 2**64 - 1, "stream_buffer_bytes": 2**64 - 1}
 
     def __init__(self, host="127.0.0.1", port=8080, **options):
         self._handle = None
@@ -89,8 +90,8 @@ class Server:
     def route(self, method, pattern):
         """Decorator: route `method` requests matching `pattern` ("/hello/{name}",
         "/files/*") to the function, which takes a Request and returns the response:
-        str, bytes, dict/list (JSON), roost.File, None, (status, body) or
-        (status, headers, body)."""
+        str, bytes, dict/list (JSON), roost.File, None, a generator or other iterator of
+        str/bytes (streamed), (status, body) or (status, headers, body)."""
 
         def register(func):
             self.add_route(method, pattern, func)
@@ -109,7 +110,14 @@ class Server:
                 if isinstance(result, Deferred) and result is request._deferred:
                     deferred = True
                     return _lib.HANDLER_DEFERRED
-                write(res_ptr, result)
+                body = write(res_ptr, result)
+                if body is not None:
+                    # Streamed: the request stays readable until the body has ended.
+                    deferred = True
+                    if request._deferred is not None:
+                        request._deferred._abandon()
+                    streaming.pump(res_ptr, body, request._release)
+                    return _lib.HANDLER_DEFERRED
                 return _lib.HANDLER_DONE
             except BaseException:
                 # A handler that raises gets a 500; the server goes on. Reporting must not

@@ -411,6 +411,99 @@ class DeferredTest(unittest.TestCase):
         deferred.respond("too late")  # safe after the stop
 
 
+class StreamingTest(unittest.TestCase):
+    """Generators and other iterators as bodies: streamed as they are produced."""
+
+    def setUp(self):
+        self.srv = roost.Server(host="127.0.0.1", port=0, threads=1, shutdown_timeout=0.5,
+                                stream_buffer_bytes=64 * 1024)
+        self.addCleanup(self.srv.close)
+        self.go_on = threading.Event()
+        self.closed = threading.Event()
+        self.produced = []
+
+        @self.srv.route("GET", "/two")
+        def two(req):
+            yield "first\n"
+            # Not advanced until the test has read the first piece.
+            self.go_on.wait(10)
+            yield b"second " + req.path.encode() + b"\n"
+
+        @self.srv.route("GET", "/endless")
+        def endless(req):
+            try:
+                while True:
+                    self.produced.append(1)
+                    yield b"x" * 65536
+            finally:
+                self.closed.set()
+
+        @self.srv.route("GET", "/sized")
+        def sized(req):
+            return 201, {"Content-Length": "6", "Content-Type": "text/plain"}, iter(["ab", "cd", "ef"])
+
+        @self.srv.route("GET", "/broken")
+        def broken(req):
+            yield "partial"
+            raise ValueError("the producer failed")
+
+        @self.srv.route("GET", "/later")
+        def later(req):
+            deferred = req.defer()
+            threading.Thread(target=deferred.respond,
+                             kwargs={"body": (str(i) for i in range(3))}).start()
+            return deferred
+
+        self.srv.start()
+        self.port = self.srv.port
+
+    def test_each_item_leaves_as_it_is_produced(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        self.addCleanup(conn.close)
+        conn.request("GET", "/two")
+        response = conn.getresponse()
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.headers["Transfer-Encoding"], "chunked")
+        self.assertEqual(response.read1(), b"first\n")
+        self.go_on.set()
+        self.assertEqual(response.read(), b"second /two\n")
+        # The connection is kept: the next request on it is answered.
+        conn.request("GET", "/sized")
+        response = conn.getresponse()
+        self.assertEqual((response.status, response.read()), (201, b"abcdef"))
+        self.assertEqual(response.headers["Content-Length"], "6")
+        self.assertIsNone(response.headers["Transfer-Encoding"])
+
+    def test_a_deferred_response_streams(self):
+        self.assertEqual(request(self.port, "GET", "/later")[2], b"012")
+
+    def test_a_client_that_does_not_read_holds_the_generator_back(self):
+        with socket.create_connection(("127.0.0.1", self.port)) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+            sock.sendall(b"GET /endless HTTP/1.1\r\nHost: a\r\n\r\n")
+            # A quiet spell, not a readiness wait: the generator stops being advanced.
+            count = -1
+            while count != len(self.produced):
+                count = len(self.produced)
+                time.sleep(0.5)
+            self.assertGreater(count, 0)
+            self.assertLess(count * 65536, 32 << 20, "advanced without backpressure")
+            self.assertFalse(self.closed.is_set())
+        # The client left: the generator is closed (GeneratorExit inside it).
+        self.assertTrue(self.closed.wait(5), "the generator was not closed")
+
+    def test_a_generator_that_raises_cuts_the_body_short(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        self.addCleanup(conn.close)
+        with contextlib.redirect_stderr(io.StringIO()) as stderr:
+            conn.request("GET", "/broken")
+            response = conn.getresponse()
+            self.assertEqual(response.status, 200)
+            with self.assertRaises(http.client.IncompleteRead):
+                response.read()
+        self.assertIn("ValueError: the producer failed", stderr.getvalue())
+
+
 class HostSafetyTest(ServerCase):
     def test_json_with_nan_is_refused(self):
         self.srv.add_route("GET", "/nan", lambda req: {"x": float("nan")})

@@ -1,0 +1,116 @@
+"""Response bodies produced over time: an iterator's items go out as they are made.
+
+A handler (or Deferred.respond) whose body is a generator or other iterator gets its head
+sent at once; a thread of its own then takes each item (str as UTF-8, or bytes) and writes
+it, never advancing the iterator while the client's buffer is full. When the client
+leaves, the iterator is closed (GeneratorExit inside a generator) at its next item, or at
+once if it waits for the client. An iterator that raises cuts the body short: the client
+sees it incomplete, never a clean end.
+"""
+
+import sys
+import threading
+import traceback
+
+from . import _lib
+
+lib = _lib.lib
+
+# The threads waiting for room in their stream, by the key their callback carries (a
+# ctypes callback cannot hold a Python object, and one callback serves all).
+_waiting = {}
+_waiting_lock = threading.Lock()
+_next_key = [1]
+
+
+def _writable(res_ptr, key):
+    """Runs on a server I/O thread when a stream has room again, or its client left."""
+    with _waiting_lock:
+        event = _waiting.get(key or 0)
+    if event is not None:
+        event.set()
+
+
+_ON_WRITABLE = _lib.WRITABLE_CALLBACK(_writable)
+
+
+def _as_bytes(item):
+    if isinstance(item, str):
+        return item.encode("utf-8")
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return bytes(item)
+    raise TypeError("a streamed body's items must be str or bytes, not %s"
+                    % type(item).__name__)
+
+
+class _Writer:
+    """Writes to one stream, waiting (GIL released) while it is full."""
+
+    def __init__(self, res):
+        self._res = res
+        self._room = threading.Event()
+        with _waiting_lock:
+            self._key = _next_key[0]
+            _next_key[0] += 1
+            _waiting[self._key] = self._room
+
+    def write(self, data):
+        """True once `data` is queued; False if the client has gone."""
+        while True:
+            result = lib.roost_response_write(self._res, data, len(data))
+            if result == _lib.OK:
+                return True
+            if result == _lib.ERR_CLOSED:
+                return False
+            if result != _lib.ERR_AGAIN:
+                raise _lib.Error(result, lib.roost_last_error().decode("utf-8", "replace"))
+            self._room.clear()
+            # Runs once there is room again, or the client left (the next write says so).
+            result = lib.roost_response_on_writable(self._res, _ON_WRITABLE, self._key)
+            if result == _lib.ERR_CLOSED:
+                return False
+            self._room.wait()
+
+    def close(self):
+        with _waiting_lock:
+            _waiting.pop(self._key, None)
+
+
+def _run(res, iterator, release):
+    writer = _Writer(res)
+    end = lib.roost_response_finish
+    try:
+        for item in iterator:
+            data = _as_bytes(item)
+            if data and not writer.write(data):
+                break
+    except BaseException:
+        end = lib.roost_response_abort
+        try:
+            print("roost: a streamed body raised:", file=sys.stderr)
+            traceback.print_exc()
+        except BaseException:
+            pass
+    finally:
+        writer.close()
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            try:
+                close()
+            except BaseException:
+                pass
+        release()
+        end(res)
+
+
+def pump(res, iterator, release):
+    """Streams `iterator` into the response `res` (its head sent already) on a thread of
+    its own; then calls release() and ends the response."""
+    thread = threading.Thread(target=_run, args=(res, iterator, release),
+                              name="roost-stream", daemon=True)
+    try:
+        thread.start()
+    except BaseException:
+        release()
+        lib.roost_response_abort(res)
+        raise
