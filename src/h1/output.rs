@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
+use std::io::IoSlice;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 
@@ -148,8 +149,71 @@ impl Output {
         }
     }
 
+    /// The bytes to send next, as far as they go without a file (at most `slices.len()`
+    /// regions and about `limit` bytes), into `slices`: how many regions were filled, and
+    /// whether more output follows them. So that the pieces of a streamed body, each a
+    /// moved buffer, leave in one call.
+    pub fn gather<'a>(&'a self, slices: &mut [IoSlice<'a>], limit: usize) -> (usize, bool) {
+        let mut count = 0;
+        let mut total = 0;
+        let mut at = self.sent;
+        let mut spliced = self.spliced.iter().peekable();
+        while count < slices.len() && total < limit {
+            let region: &[u8] = match spliced.peek() {
+                Some(s) if s.at == at => match &s.body {
+                    SplicedBody::Owned { bytes, sent } => {
+                        spliced.next();
+                        &bytes[*sent..]
+                    }
+                    SplicedBody::File { .. } => break,
+                },
+                Some(s) => {
+                    let region = &self.bytes[at..s.at];
+                    at = s.at;
+                    region
+                }
+                None if at < self.bytes.len() => {
+                    let region = &self.bytes[at..];
+                    at = self.bytes.len();
+                    region
+                }
+                None => break,
+            };
+            let region = &region[..region.len().min(limit - total)];
+            if !region.is_empty() {
+                slices[count] = IoSlice::new(region);
+                count += 1;
+                total += region.len();
+            }
+        }
+        (count, self.more_than(total))
+    }
+
+    /// Whether more than `bytes` bytes of output are queued.
+    fn more_than(&self, bytes: usize) -> bool {
+        let files = self
+            .spliced
+            .iter()
+            .any(|s| matches!(s.body, SplicedBody::File { .. }));
+        files || self.bytes.len() - self.sent + self.owned > bytes
+    }
+
+    /// Records that `n` bytes were sent, across as many chunks as they cover.
+    pub fn advance(&mut self, mut n: usize) {
+        while n > 0 {
+            let front = match self.front() {
+                Some(Chunk::Bytes { bytes, .. }) => bytes.len(),
+                Some(Chunk::File { len, .. }) => usize::try_from(len).unwrap_or(usize::MAX),
+                None => return,
+            };
+            let step = n.min(front);
+            self.advance_front(step);
+            n -= step;
+        }
+    }
+
     /// Records that `n` bytes of the front chunk were sent.
-    pub fn advance(&mut self, n: usize) {
+    fn advance_front(&mut self, n: usize) {
         match self.spliced.front_mut() {
             Some(s) if s.at == self.sent => {
                 let done = match &mut s.body {
@@ -245,6 +309,37 @@ mod tests {
         out.advance(5);
         assert!(out.is_empty());
         assert!(out.front().is_none());
+    }
+
+    /// The regions `gather` gives, copied, and whether more follows.
+    fn gathered(out: &Output, limit: usize) -> (Vec<Vec<u8>>, bool) {
+        let mut slices = [IoSlice::new(&[]); 8];
+        let (count, more) = out.gather(&mut slices, limit);
+        (slices[..count].iter().map(|s| s.to_vec()).collect(), more)
+    }
+
+    #[test]
+    fn bytes_and_moved_bodies_are_gathered_up_to_a_file_or_the_limit() {
+        let mut out = Output::new();
+        out.bytes_mut().extend_from_slice(b"head");
+        out.push_owned(b"one".to_vec());
+        out.bytes_mut().extend_from_slice(b"\r\n");
+        out.push_owned(b"two".to_vec());
+        let file = Arc::new(File::open("Cargo.toml").unwrap());
+        out.push_file(file, 0, 3);
+        out.bytes_mut().extend_from_slice(b"tail");
+        let (regions, more) = gathered(&out, 1 << 20);
+        assert_eq!(regions, [&b"head"[..], b"one", b"\r\n", b"two"]);
+        assert!(more, "the file and the tail follow");
+        let (regions, _) = gathered(&out, 6);
+        assert_eq!(regions, [&b"head"[..], b"on"], "cut at the limit");
+        // Sent across regions at once.
+        out.advance(9);
+        assert!(matches!(out.front(), Some(Chunk::Bytes { bytes: b"two", .. })));
+        out.advance(3);
+        assert!(matches!(out.front(), Some(Chunk::File { len: 3, .. })));
+        out.advance(3);
+        assert_eq!(gathered(&out, 1 << 20), (vec![b"tail".to_vec()], false));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! back by a client that does not read. The producer hears when it may write again through
 //! a one-shot hook, and learns that the client left from its next write.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use super::request::Request;
@@ -57,7 +58,11 @@ type Wake = Arc<dyn Fn() + Send + Sync>;
 struct Pipe(Mutex<PipeState>);
 
 struct PipeState {
-    bytes: Vec<u8>,
+    /// The writes not taken yet, each as it came (one allocation of its own size: no
+    /// growing buffer copied over and over).
+    pieces: VecDeque<Vec<u8>>,
+    /// Their bytes.
+    queued: usize,
     /// Past this many queued bytes, writes are refused.
     limit: usize,
     /// Bytes the declared Content-Length still allows, if there is one.
@@ -69,7 +74,8 @@ struct PipeState {
     discard: bool,
     /// Tells the connection there is something for it; set when the tap is attached.
     wake: Option<Wake>,
-    /// A wake is on its way and the tap has not taken since: no need for another.
+    /// The connection will look again by itself (it has output to send, or a wake is on
+    /// its way): a write need not wake it. Cleared by [`Tap::wait`], when it waits.
     woken: bool,
     on_writable: Option<Hook>,
 }
@@ -83,7 +89,7 @@ impl Pipe {
 impl PipeState {
     /// Whether the hook may run: the queue is below half its bound, or will never drain.
     fn writable(&self) -> bool {
-        self.gone || self.discard || self.bytes.len() < self.limit / 2
+        self.gone || self.discard || self.queued < self.limit / 2
     }
 
     /// The wake to call (after the lock) if the connection must look again: one per look
@@ -118,7 +124,8 @@ impl Stream {
     /// A new queue for a body of `declared` bytes (or of any length).
     pub(crate) fn new(declared: Option<u64>) -> (Stream, Tap) {
         let pipe = Arc::new(Pipe(Mutex::new(PipeState {
-            bytes: Vec::new(),
+            pieces: VecDeque::new(),
+            queued: 0,
             limit: DEFAULT_BUFFER,
             allowed: declared,
             end: None,
@@ -168,14 +175,17 @@ impl Stream {
         if state.discard || bytes.is_empty() {
             return Ok(());
         }
-        if state.bytes.len() > state.limit {
+        if state.queued > state.limit {
             return Err(StreamError::Full);
         }
-        if state.bytes.try_reserve(bytes.len()).is_err() {
+        let mut piece = Vec::new();
+        if piece.try_reserve_exact(bytes.len()).is_err() || state.pieces.try_reserve(1).is_err() {
             // Memory refused: the client cannot be sent this body.
             return Err(StreamError::Gone);
         }
-        state.bytes.extend_from_slice(bytes);
+        piece.extend_from_slice(bytes);
+        state.pieces.push_back(piece);
+        state.queued += bytes.len();
         if let Some(allowed) = &mut state.allowed {
             *allowed -= bytes.len() as u64;
         }
@@ -233,8 +243,9 @@ impl Drop for Stream {
 
 /// What a tap took from its stream.
 pub struct Taken {
-    pub bytes: Vec<u8>,
-    /// The stream ended (all its bytes are in `bytes`).
+    /// The writes, in order.
+    pub pieces: VecDeque<Vec<u8>>,
+    /// The stream ended (all its bytes are in `pieces`).
     pub end: Option<End>,
     /// The producer's writable hook, due now: call it once the bytes are queued.
     pub writable: Option<Box<dyn FnOnce() + Send>>,
@@ -274,21 +285,35 @@ impl Tap {
         state.woken = true;
     }
 
-    /// Takes everything queued; the writable hook comes with it if it is due.
+    /// Takes everything queued; the writable hook comes with it if it is due. The producer's
+    /// writes do not wake the connection until it [waits](Tap::wait).
     pub fn take(&self) -> Taken {
         let mut state = self.pipe.state();
-        state.woken = false;
-        let bytes = std::mem::take(&mut state.bytes);
+        let pieces = std::mem::take(&mut state.pieces);
+        state.queued = 0;
         let writable = if state.on_writable.is_some() && state.writable() {
             state.on_writable.take()
         } else {
             None
         };
         Taken {
-            bytes,
+            pieces,
             end: state.end,
             writable,
         }
+    }
+
+    /// The connection has sent what it took and waits for the producer: its next write (or
+    /// its end, or a hook due) wakes it. Returns false, without waiting, if there is
+    /// something to take already.
+    pub fn wait(&self) -> bool {
+        let mut state = self.pipe.state();
+        let due = state.on_writable.is_some() && state.writable();
+        if !state.pieces.is_empty() || state.end.is_some() || due {
+            return false;
+        }
+        state.woken = false;
+        true
     }
 
     /// Nobody will read the body: the producer's writes are accepted and dropped, and its
@@ -297,7 +322,8 @@ impl Tap {
         let hook = {
             let mut state = self.pipe.state();
             state.discard = true;
-            state.bytes = Vec::new();
+            state.pieces = VecDeque::new();
+            state.queued = 0;
             state.on_writable.take()
         };
         if let Some(hook) = hook {
@@ -315,7 +341,8 @@ impl Drop for Tap {
                 return;
             }
             state.gone = true;
-            state.bytes = Vec::new();
+            state.pieces = VecDeque::new();
+            state.queued = 0;
             state.on_writable.take()
         };
         if let Some(hook) = hook {
@@ -340,13 +367,14 @@ mod tests {
                 counted.fetch_add(1, Ordering::SeqCst);
             }),
         );
-        assert_eq!(tap.take().bytes, b"");
+        assert!(tap.take().pieces.is_empty());
+        assert!(tap.wait());
         stream.write(&[1; 60]).unwrap();
         stream.write(&[2; 60]).unwrap();
         assert_eq!(
             wakes.load(Ordering::SeqCst),
             1,
-            "one wake until the tap looks"
+            "one wake until the tap waits again"
         );
         assert_eq!(stream.write(&[3; 1]), Err(StreamError::Full));
         let ran = Arc::new(AtomicUsize::new(0));
@@ -355,12 +383,13 @@ mod tests {
             seen.fetch_add(1, Ordering::SeqCst);
         }));
         let taken = tap.take();
-        assert_eq!(taken.bytes.len(), 120);
+        assert_eq!(taken.pieces, [vec![1; 60], vec![2; 60]]);
         taken.writable.expect("due once the queue drained")();
         assert_eq!(ran.load(Ordering::SeqCst), 1);
         stream.finish();
+        assert!(!tap.wait(), "the end is there to take");
         let last = tap.take();
-        assert_eq!((last.bytes.len(), last.end), (0, Some(End::Finished)));
+        assert_eq!((last.pieces.len(), last.end), (0, Some(End::Finished)));
     }
 
     #[test]
