@@ -335,7 +335,10 @@ mod tests {
         assert_eq!(regions, [&b"head"[..], b"on"], "cut at the limit");
         // Sent across regions at once.
         out.advance(9);
-        assert!(matches!(out.front(), Some(Chunk::Bytes { bytes: b"two", .. })));
+        assert!(matches!(
+            out.front(),
+            Some(Chunk::Bytes { bytes: b"two", .. })
+        ));
         out.advance(3);
         assert!(matches!(out.front(), Some(Chunk::File { len: 3, .. })));
         out.advance(3);
