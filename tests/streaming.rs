@@ -180,14 +180,42 @@ fn an_http_1_0_client_gets_a_body_ended_by_the_close() {
 fn head_gets_the_fields_only_and_the_connection_goes_on_at_once() {
     let h = harness(test_config());
     let mut client = Client::connect(h.server.local_addr());
+    // An HTTP/1.0 HEAD keeps its connection: it needs no close to end a body.
+    client.send(b"HEAD /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    let _stream = h.streams.recv().unwrap();
+    let head = client.read(true);
+    assert_eq!(head.header("connection"), Some("keep-alive"));
+    assert_eq!(head.header("transfer-encoding"), None);
+    drop((client, h));
+
+    let h = harness(test_config());
+    let mut client = Client::connect(h.server.local_addr());
     client.send(b"HEAD /stream HTTP/1.1\r\nHost: a\r\n\r\nGET /plain HTTP/1.1\r\nHost: a\r\n\r\n");
     let stream = h.streams.recv().unwrap();
     let head = client.read(true);
     assert_eq!(head.header("transfer-encoding"), Some("chunked"));
     // Answered before the producer finished: nothing of the body would be sent.
     assert_eq!(client.response().body, b"plain");
-    stream.write(b"dropped").unwrap();
+    assert_eq!(stream.write(b"unread"), Err(StreamError::Gone));
     stream.finish();
+}
+
+#[test]
+fn a_close_delimited_body_cut_short_ends_with_a_reset() {
+    let h = harness(test_config());
+    let mut client = Client::connect(h.server.local_addr());
+    client.send(b"GET /stream HTTP/1.0\r\n\r\n");
+    let stream = h.streams.recv().unwrap();
+    stream.write(b"partial").unwrap();
+    client.read_head().unwrap();
+    drop(stream);
+    // A graceful close would pass the body off as complete.
+    let end = client.read_until_closed();
+    assert!(
+        end.as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "{end:?}"
+    );
 }
 
 #[test]

@@ -224,6 +224,47 @@ static int32_t fail_handler(roost_request *req, roost_response *res, void *userd
     return ROOST_HANDLER_DEFERRED;
 }
 
+/* GET /failed: streams, then fails before the head left: 500 goes out instead, and the
+ * writes say the client is gone; the handle is still finished (by the test). */
+static roost_response *_Atomic failed_res;
+static int32_t failed_handler(roost_request *req, roost_response *res, void *userdata) {
+    (void)req;
+    (void)userdata;
+    CHECK(roost_response_stream(res) == ROOST_OK);
+    CHECK(roost_response_write(res, S("never")) == ROOST_OK);
+    atomic_store(&failed_res, res);
+    return ROOST_HANDLER_FAILED;
+}
+
+/* GET /unheard: a callback pending when the response is finished is never called. */
+static atomic_int unheard_calls;
+static atomic_int unheard_ready;
+static void unheard(roost_response *res, void *userdata) {
+    (void)res;
+    (void)userdata;
+    atomic_fetch_add(&unheard_calls, 1);
+}
+static void *unheard_producer(void *arg) {
+    roost_response *res = arg;
+    static char piece[64 * 1024];
+    memset(piece, 'u', sizeof piece);
+    while (roost_response_write(res, piece, sizeof piece) == ROOST_OK) {
+    }
+    CHECK(roost_response_on_writable(res, unheard, NULL) == ROOST_OK);
+    CHECK(roost_response_finish(res) == ROOST_OK);
+    atomic_store(&unheard_ready, 1);
+    return NULL;
+}
+static int32_t unheard_handler(roost_request *req, roost_response *res, void *userdata) {
+    (void)req;
+    (void)userdata;
+    CHECK(roost_response_stream(res) == ROOST_OK);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, unheard_producer, res) == 0);
+    pthread_detach(t);
+    return ROOST_HANDLER_DEFERRED;
+}
+
 /* --- a client that leaves ---------------------------------------------------------------- */
 
 static atomic_int closes;
@@ -261,6 +302,8 @@ int main(void) {
     CHECK(roost_server_route(srv, S("GET"), S("/forever"), forever_handler, NULL) == ROOST_OK);
     CHECK(roost_server_route(srv, S("GET"), S("/cut"), cut_handler, NULL) == ROOST_OK);
     CHECK(roost_server_route(srv, S("GET"), S("/fail"), fail_handler, NULL) == ROOST_OK);
+    CHECK(roost_server_route(srv, S("GET"), S("/failed"), failed_handler, NULL) == ROOST_OK);
+    CHECK(roost_server_route(srv, S("GET"), S("/unheard"), unheard_handler, NULL) == ROOST_OK);
     CHECK(roost_server_start(srv) == ROOST_OK);
     uint16_t port = roost_server_port(srv);
 
@@ -342,6 +385,36 @@ int main(void) {
         CHECK(strncmp(reply, "HTTP/1.1 500 ", 13) == 0);
         CHECK(strstr(reply, "never sent") == NULL);
         free(reply);
+    }
+
+    /* A handler that streams, then fails. */
+    {
+        int fd = connect_loopback(port);
+        send_all(fd, "GET /failed HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        char *reply;
+        read_all(fd, &reply);
+        close(fd);
+        CHECK(strncmp(reply, "HTTP/1.1 500 ", 13) == 0);
+        CHECK(strstr(reply, "never") == NULL);
+        free(reply);
+        roost_response *res = atomic_load(&failed_res);
+        CHECK(roost_response_write(res, S("x")) == ROOST_ERR_CLOSED);
+        CHECK(roost_response_finish(res) == ROOST_ERR_CLOSED);
+    }
+
+    /* A writable callback pending at the finish is never called, even as the queue drains
+     * and the connection closes. */
+    {
+        int fd = connect_loopback(port);
+        send_all(fd, "GET /unheard HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        CHECK(wait_for(&unheard_ready, 1));
+        char *reply, *body;
+        size_t len = read_all(fd, &reply);
+        close(fd);
+        CHECK(dechunk(reply, len, &body) > 0);
+        free(reply);
+        free(body);
+        CHECK(atomic_load(&unheard_calls) == 0);
     }
 
     /* A client that leaves mid-stream. */

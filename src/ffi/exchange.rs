@@ -113,8 +113,9 @@ struct State {
     /// sent once it is).
     finished: bool,
     on_close: Option<Callback>,
-    /// The on_close callback is running: a finish meanwhile leaves the release to it.
-    in_callback: bool,
+    /// Host callbacks (on_close, on_writable) running: a finish meanwhile leaves the
+    /// release to the last of them.
+    callbacks: u32,
     release_pending: bool,
     /// The producer's end of a streamed body (shared with writes under way, which use it
     /// outside the lock).
@@ -169,9 +170,10 @@ pub fn call(
     req: &Request,
     route: &Matched<'_>,
     res: &mut Response,
-    deferred: i32,
+    verdicts: Verdicts,
     handler: impl FnOnce(*mut roost_request, *mut roost_response) -> i32,
 ) -> i32 {
+    let Verdicts { done, deferred } = verdicts;
     let slot = Slot::take();
     if slot.touched.load(Ordering::Acquire) {
         slot.retire();
@@ -184,7 +186,22 @@ pub fn call(
     slot.access.store(IN_USE, Ordering::Release);
     let verdict = handler(slot.request_handle(), slot.handle());
     // A response that streams is the host's until its finish, whatever the handler said.
-    if verdict == deferred || slot.access.load(Ordering::Acquire) == STREAMING {
+    let streaming = slot.access.load(Ordering::Acquire) == STREAMING;
+    if verdict == deferred || streaming {
+        if streaming && verdict != deferred && verdict != done {
+            // It failed before the head left: 500 goes out instead, and the host's writes
+            // say the client is gone (the tap goes with the body). Dropped after the lock,
+            // as the tap may run a callback that takes it.
+            let tap = {
+                let _state = slot.state();
+                // SAFETY: the handler returned; the body is handed over only under this lock.
+                let body = unsafe { &mut *slot.body.get() };
+                let tap = body.take_tap();
+                body.set_error(500);
+                tap
+            };
+            drop(tap);
+        }
         res.defer(Box::new(Adopt(Some(slot))));
         return deferred;
     } else {
@@ -235,6 +252,13 @@ impl Deferral for Adopt {
     }
 }
 
+/// The handler verdicts that mean "answered" and "answer later".
+#[derive(Clone, Copy)]
+pub struct Verdicts {
+    pub done: i32,
+    pub deferred: i32,
+}
+
 /// How a finish ended, for the C function to report.
 pub enum Finished {
     Sent,
@@ -268,7 +292,7 @@ impl Slot {
                 later: None,
                 finished: false,
                 on_close: None,
-                in_callback: false,
+                callbacks: 0,
                 release_pending: false,
                 stream: None,
                 sent: false,
@@ -370,8 +394,9 @@ impl Slot {
         Ok(())
     }
 
-    /// The stream of a streaming response, to use outside the lock.
-    fn stream(&self) -> Result<Arc<Stream>, Over> {
+    /// The stream of a streaming response, to use outside the lock, and the generation
+    /// of its exchange.
+    fn stream(&self) -> Result<(Arc<Stream>, u64), Over> {
         let state = self.state();
         match self.access.load(Ordering::Acquire) {
             STREAMING if !state.finished => {}
@@ -379,22 +404,23 @@ impl Slot {
             IN_USE if !state.finished => return Err(Over::NotStreaming),
             _ => return Err(Over::Done),
         }
-        state.stream.clone().ok_or(Over::NotStreaming)
+        let stream = state.stream.clone().ok_or(Over::NotStreaming)?;
+        Ok((stream, state.generation))
     }
 
     /// `roost_response_write`.
     pub fn write(&self, bytes: &[u8]) -> Result<Result<(), StreamError>, Over> {
-        Ok(self.stream()?.write(bytes))
+        Ok(self.stream()?.0.write(bytes))
     }
 
     /// `roost_response_on_writable`. The hook may run at once, on this thread (after the
     /// slot's lock is released, so it may call the other functions).
     pub fn on_writable(&'static self, callback: Callback) -> Result<(), Over> {
-        let stream = self.stream()?;
+        let (stream, generation) = self.stream()?;
         if stream.is_gone() {
             return Err(Over::Gone);
         }
-        stream.on_writable(Box::new(move || callback.call(self.handle())));
+        stream.on_writable(Box::new(move || self.writable(generation, callback)));
         Ok(())
     }
 
@@ -419,17 +445,18 @@ impl Slot {
         if let Some(stream) = state.stream.take() {
             // The end of the body is queued (after whatever writes are under way).
             stream.end(end);
+            let unsent = stream.is_gone();
             drop(stream);
             // Streamed during the handler call and not handed over yet: it leaves, whole,
             // when it is.
             if !state.sent {
                 return Finished::Sent;
             }
-            if state.in_callback {
+            if state.callbacks > 0 {
                 state.release_pending = true;
                 return Finished::Closed;
             }
-            let gone = self.access.load(Ordering::Acquire) == GONE;
+            let gone = unsent || self.access.load(Ordering::Acquire) == GONE;
             drop(state);
             self.release();
             return if gone {
@@ -448,7 +475,7 @@ impl Slot {
         let Some(later) = state.later.take() else {
             return Finished::Sent;
         };
-        if state.in_callback {
+        if state.callbacks > 0 {
             // on_close runs (so the client is gone): the slot stays this exchange's until
             // the callback returns, which then releases it. Nothing here touches the slot
             // after the lock.
@@ -497,7 +524,7 @@ impl Slot {
             }
             self.access.store(GONE, Ordering::Release);
             let on_close = state.on_close.take();
-            state.in_callback = on_close.is_some();
+            state.callbacks += u32::from(on_close.is_some());
             on_close
         };
         let Some(on_close) = on_close else {
@@ -505,9 +532,29 @@ impl Slot {
         };
         // Called once, as `roost_response_on_close` documents.
         on_close.call(self.handle());
+        self.callback_done();
+    }
+
+    /// An on_writable hook of the exchange of `generation` is due: the host's callback
+    /// runs unless that exchange was finished meanwhile (its handle is the host's no more,
+    /// and the slot may serve another exchange by now).
+    fn writable(&'static self, generation: u64, callback: Callback) {
+        {
+            let mut state = self.state();
+            if state.generation != generation || state.finished {
+                return;
+            }
+            state.callbacks += 1;
+        }
+        callback.call(self.handle());
+        self.callback_done();
+    }
+
+    /// A host callback returned: the last one releases a slot finished meanwhile.
+    fn callback_done(&'static self) {
         let mut state = self.state();
-        state.in_callback = false;
-        if std::mem::take(&mut state.release_pending) {
+        state.callbacks -= 1;
+        if state.callbacks == 0 && std::mem::take(&mut state.release_pending) {
             drop(state);
             self.release();
         }
@@ -521,7 +568,7 @@ impl Slot {
         state.later = None;
         state.finished = false;
         state.on_close = None;
-        state.in_callback = false;
+        state.callbacks = 0;
         state.release_pending = false;
         let stream = state.stream.take();
         state.sent = false;

@@ -68,7 +68,11 @@ impl CHandler {
 
 impl RouteHandler for CHandler {
     fn handle(&self, req: &Request, route: &Matched<'_>, res: &mut Response) {
-        let verdict = exchange::call(req, route, res, ROOST_HANDLER_DEFERRED, |req, res| {
+        let verdicts = exchange::Verdicts {
+            done: ROOST_HANDLER_DONE,
+            deferred: ROOST_HANDLER_DEFERRED,
+        };
+        let verdict = exchange::call(req, route, res, verdicts, |req, res| {
             // SAFETY: both handles are live for the call (and, deferred, until the
             // finish), as the handler contract promises; `userdata` is passed back as
             // registered.

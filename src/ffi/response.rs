@@ -168,7 +168,9 @@ pub unsafe extern "C" fn roost_response_on_close(
 /// finish short of it closes the connection (the client sees the body cut). Without one,
 /// the body is chunked for HTTP/1.1 clients and ended by closing the connection for
 /// HTTP/1.0 ones. For a HEAD request (and a 204, 205 or 304 status) only the head is sent:
-/// the exchange is over at once, and writes are accepted and dropped. The rules for
+/// the exchange is over at once, and writes say `ROOST_ERR_CLOSED` (no body will be read).
+/// A handler that streams and then returns `ROOST_HANDLER_FAILED` (or another failure)
+/// gets 500 sent instead, if the head had not left yet; its writes say `ROOST_ERR_CLOSED`. The rules for
 /// conditional requests and ranges are not applied: the response is sent as it is.
 ///
 /// `ROOST_ERR_STATE` if it streams already or is finished; `ROOST_ERR_CLOSED` if the
@@ -248,9 +250,9 @@ pub type roost_writable_callback =
 /// its queue has drained below half the buffer bound, or when the client has gone (after
 /// any `roost_close_callback`; a write then says `ROOST_ERR_CLOSED`). It runs on an I/O
 /// thread, so it must not block: signal the producing thread, or write from it. If the
-/// queue is below half already, the I/O thread calls it at once; for a HEAD request (whose
-/// writes are dropped) it is called right away, on this thread. A callback registered
-/// before and not yet called is replaced. `userdata` must be usable from the I/O threads.
+/// queue is below half already, the I/O thread calls it at once. A callback registered
+/// before and not yet called is replaced; one not yet called when the response is finished
+/// (or aborted) is never called. `userdata` must be usable from the I/O threads.
 ///
 /// `ROOST_ERR_CLOSED` if the client has gone already (it will not be called);
 /// `ROOST_ERR_STATE` if the response does not stream or is finished; `ROOST_ERR_NULL` if

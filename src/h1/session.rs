@@ -133,6 +133,8 @@ pub struct Session {
     line_checked: bool,
     /// The last `process` stopped for want of body memory.
     stalled: bool,
+    /// See [`Session::must_reset`].
+    cut: bool,
 }
 
 impl Session {
@@ -149,6 +151,7 @@ impl Session {
             scanned: 0,
             line_checked: false,
             stalled: false,
+            cut: false,
         }
     }
 
@@ -293,16 +296,16 @@ impl Session {
         let exchange = self.exchange;
         let tap = res.take_tap();
         let status = res.status();
-        // A body that may not be sent is not streamed: HEAD gets the fields GET would, the
-        // rest no framing at all (205 an empty body).
+        // A status that may carry no content is sent without framing (205 with an empty
+        // body); HEAD gets the fields GET would have.
         let stream = tap
             .as_ref()
-            .filter(|_| exchange.head_request || !(forbids_body(status) || status == 205))
+            .filter(|_| !(forbids_body(status) || status == 205))
             .map(|tap| writer::stream_framing(tap.declared(), exchange.minor_version));
         let close = exchange.unread_body
             || !exchange.keep_alive
             || env.stopping
-            || stream == Some(StreamFraming::Close);
+            || (stream == Some(StreamFraming::Close) && !exchange.head_request);
         let framing = writer::Framing {
             head_request: exchange.head_request,
             close,
@@ -320,12 +323,9 @@ impl Session {
                     close,
                 };
             }
-            // Nobody will read the body: the producer's writes go nowhere, and the
-            // exchange is over now.
-            (Some(tap), _) => {
-                tap.discard();
-                self.next_exchange(close);
-            }
+            // Nobody will read the body: the exchange is over now, and the producer's
+            // writes say so (the tap is dropped).
+            (Some(_), _) => self.next_exchange(close),
             (None, _) => self.next_exchange(close),
         }
     }
@@ -355,7 +355,23 @@ impl Session {
             return;
         };
         let whole = end == End::Finished && writer::write_stream_end(out, framing);
+        // Only a reset tells a client reading to the close that the body is not all there.
+        self.cut = end == End::Aborted && framing == StreamFraming::Close;
         self.next_exchange(close || !whole || env.stopping);
+    }
+
+    /// Whether the connection must be reset rather than closed: the body of its last
+    /// response was cut short where the close would have ended it, so a graceful close
+    /// would pass it off as complete.
+    pub fn must_reset(&self) -> bool {
+        self.cut
+            || matches!(
+                self.state,
+                State::Streaming {
+                    framing: StreamFraming::Close,
+                    ..
+                }
+            )
     }
 
     /// The exchange under way is answered: the session goes on with the next request, or

@@ -68,10 +68,9 @@ struct PipeState {
     /// Bytes the declared Content-Length still allows, if there is one.
     allowed: Option<u64>,
     end: Option<End>,
-    /// The tap is gone (the client left, or the response was never sent).
+    /// The tap is gone: the client left, or will read no body (a HEAD request, a 204 or
+    /// 304), or the response was never sent.
     gone: bool,
-    /// Nobody will read the body (a HEAD request, a 204 or 304): writes are dropped.
-    discard: bool,
     /// Tells the connection there is something for it; set when the tap is attached.
     wake: Option<Wake>,
     /// The connection will look again by itself (it has output to send, or a wake is on
@@ -89,7 +88,7 @@ impl Pipe {
 impl PipeState {
     /// Whether the hook may run: the queue is below half its bound, or will never drain.
     fn writable(&self) -> bool {
-        self.gone || self.discard || self.queued < self.limit / 2
+        self.gone || self.queued < self.limit / 2
     }
 
     /// The wake to call (after the lock) if the connection must look again: one per look
@@ -130,7 +129,6 @@ impl Stream {
             allowed: declared,
             end: None,
             gone: false,
-            discard: false,
             wake: None,
             woken: false,
             on_writable: None,
@@ -172,7 +170,7 @@ impl Stream {
                 return Err(StreamError::TooLong);
             }
         }
-        if state.discard || bytes.is_empty() {
+        if bytes.is_empty() {
             return Ok(());
         }
         if state.queued > state.limit {
@@ -196,12 +194,14 @@ impl Stream {
     }
 
     /// Calls `hook` once, on the connection's I/O thread, when the queue has drained below
-    /// half its bound, or the client is gone (the next write then says so). If that is so
-    /// already, the connection is asked to call it at once; before the response's head has
-    /// left, it is called once it has. A hook set before replaces the last one.
+    /// half its bound, or the client is gone (the next write then says so). If the queue is
+    /// below half already, the connection is asked to call it at once; before the
+    /// response's head has left, it is called once it has; with the client gone already, it
+    /// is called now, on this thread. A hook set before replaces the last one; the end of
+    /// the stream drops one not yet called.
     pub fn on_writable(&self, hook: Box<dyn FnOnce() + Send>) {
         let mut state = self.pipe.state();
-        if state.gone || state.discard {
+        if state.gone || state.end.is_some() {
             // No connection will run it.
             drop(state);
             return hook();
@@ -222,13 +222,15 @@ impl Stream {
         self.end(End::Finished);
     }
 
-    /// Ends the body as `end` says (once; later calls do nothing).
+    /// Ends the body as `end` says (once; later calls do nothing). A writable hook not yet
+    /// run never will be: the producer is done.
     pub(crate) fn end(&self, end: End) {
         let mut state = self.pipe.state();
         if state.end.is_some() {
             return;
         }
         state.end = Some(end);
+        state.on_writable = None;
         let wake = state.wake();
         drop(state);
         call_wake(wake);
@@ -253,7 +255,8 @@ pub struct Taken {
 
 /// The connection's end of a streamed body: it lives in the response until the head is
 /// written, then with the exchange. Dropping it means the body will not be sent (the
-/// client is gone): the producer's writes say [`StreamError::Gone`] and its hook runs.
+/// client is gone, or reads no body): the producer's writes say [`StreamError::Gone`] and
+/// its hook runs.
 pub struct Tap {
     pipe: Arc<Pipe>,
     declared: Option<u64>,
@@ -315,36 +318,19 @@ impl Tap {
         state.woken = false;
         true
     }
-
-    /// Nobody will read the body: the producer's writes are accepted and dropped, and its
-    /// hook (if any) runs now, on this thread.
-    pub fn discard(self) {
-        let hook = {
-            let mut state = self.pipe.state();
-            state.discard = true;
-            state.pieces = VecDeque::new();
-            state.queued = 0;
-            state.on_writable.take()
-        };
-        if let Some(hook) = hook {
-            hook();
-        }
-        // Dropped now; being discarding, the pipe is not marked gone.
-    }
 }
 
 impl Drop for Tap {
     fn drop(&mut self) {
-        let hook = {
+        let (hook, wake) = {
             let mut state = self.pipe.state();
-            if state.discard {
-                return;
-            }
             state.gone = true;
             state.pieces = VecDeque::new();
             state.queued = 0;
-            state.on_writable.take()
+            // The connection's mailbox is not kept alive by a producer that lingers.
+            (state.on_writable.take(), state.wake.take())
         };
+        drop(wake);
         if let Some(hook) = hook {
             hook();
         }

@@ -38,6 +38,9 @@ pub enum Wait {
 pub enum Outcome {
     Open(Wait),
     Close,
+    /// Close with a reset, not a graceful close: the response's body was cut short where a
+    /// close would end it (see `Session::must_reset`).
+    Reset,
 }
 
 /// What a worker lends a connection for one turn.
@@ -243,6 +246,7 @@ impl Connection {
                     }
                     continue;
                 }
+                Next::Close if self.session.must_reset() => return Outcome::Reset,
                 Next::Close => return self.start_linger(),
                 // A handler runs elsewhere: read nothing until its answer is back, and hold
                 // no buffer meanwhile if all input was used.
@@ -255,7 +259,11 @@ impl Connection {
                         && (self.ticket.as_ref().is_some_and(|t| t.peer_closed())
                             || self.session.stream().is_some())
                     {
-                        return Outcome::Close;
+                        return if self.session.must_reset() {
+                            Outcome::Reset
+                        } else {
+                            Outcome::Close
+                        };
                     }
                     self.input.release_if_empty();
                     return Outcome::Open(Wait::Input(Phase::Answering));

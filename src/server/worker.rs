@@ -324,6 +324,7 @@ impl Worker {
         let wait = match outcome {
             Ok(Outcome::Open(wait)) => wait,
             Ok(Outcome::Close) | Err(_) => return self.close(slot),
+            Ok(Outcome::Reset) => return self.reset(slot),
         };
         // Watch for room to write from the first blocked write until the output is all
         // out (a turn given back in between keeps it).
@@ -432,10 +433,25 @@ impl Worker {
     }
 
     fn close(&mut self, slot: u32) {
-        if let Some(conn) = self.conns[slot as usize].take() {
+        if let Some(conn) = self.conns[slot as usize].as_ref() {
             // Shut down before the descriptor goes: a copy of it in a process forked from
             // this one would otherwise keep the connection open for the client.
             socket::shutdown(conn.socket(), Shutdown::Both);
+        }
+        self.drop_connection(slot);
+    }
+
+    /// Closes with a reset (see `Outcome::Reset`). No shutdown first: it would send the
+    /// graceful end the reset is there to prevent.
+    fn reset(&mut self, slot: u32) {
+        if let Some(conn) = self.conns[slot as usize].as_ref() {
+            socket::set_reset_on_close(conn.socket());
+        }
+        self.drop_connection(slot);
+    }
+
+    fn drop_connection(&mut self, slot: u32) {
+        if let Some(conn) = self.conns[slot as usize].take() {
             drop(conn);
             self.timers.cancel(slot);
             self.generations[slot as usize] = self.generations[slot as usize].wrapping_add(1);

@@ -152,6 +152,26 @@ pub fn shutdown(fd: BorrowedFd<'_>, how: Shutdown) {
     unsafe { libc::shutdown(fd.as_raw_fd(), how) };
 }
 
+/// SO_LINGER with a zero timeout: closing the descriptor then resets the connection (RST)
+/// instead of ending it gracefully, so the peer sees an error, not an end of stream.
+/// Errors are ignored: the connection is being dropped either way.
+pub fn set_reset_on_close(fd: BorrowedFd<'_>) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: the kernel reads one linger struct from a live local.
+    let _ = cvt(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            size_of::<libc::linger>() as libc::socklen_t,
+        )
+    });
+}
+
 fn set_int_option(fd: i32, level: i32, name: i32, value: i32) -> io::Result<()> {
     // SAFETY: the kernel reads one c_int from a live local.
     cvt(unsafe {
