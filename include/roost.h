@@ -134,6 +134,10 @@ typedef enum roost_result {
      * its `roost_response_on_writable` callback has run.
      */
     ROOST_ERR_AGAIN = 9,
+    /**
+     * Nothing came in the time given (`roost_server_next`).
+     */
+    ROOST_ERR_TIMEOUT = 10,
 } roost_result;
 
 /**
@@ -589,6 +593,16 @@ enum roost_result roost_request_peer(const struct roost_request *req,
                                      uint16_t *port);
 
 /**
+ * The `userdata` given to `roost_server_route` for the route that matched the request:
+ * for a thread that takes requests with `roost_server_next`, which route (and which of
+ * its own handlers) it is. NULL for a NULL or finished handle.
+ *
+ * # Safety
+ * `req` must be NULL or a handle passed to a handler (or given by `roost_server_next`).
+ */
+void *roost_request_userdata(const struct roost_request *req);
+
+/**
  * Sends a response whose handler returned `ROOST_HANDLER_DEFERRED`, as it stands (with
  * the same rules as a response sent when its handler returns: preconditions, ranges,
  * HEAD). Call it exactly once for each deferred response, from any thread; after it,
@@ -814,7 +828,9 @@ enum roost_result roost_server_new(const struct roost_options *opts, struct roos
 /**
  * Routes requests with `method` (an uppercase token such as "GET"; methods are
  * case-sensitive) and a path matching `pattern` to `handler`, which is called with
- * `userdata`. See `roost_handler` for the handler's contract.
+ * `userdata`. See `roost_handler` for the handler's contract. With a NULL `handler`, the
+ * route's requests are answered by threads of the host's own, which take them with
+ * `roost_server_next` (`roost_request_userdata` then gives this `userdata`).
  *
  * Patterns: literal segments, `{name}` parameters (one segment each), and a last segment
  * `*` that takes the rest of the path (zero or more segments): "/hello/{name}", or
@@ -824,7 +840,7 @@ enum roost_result roost_server_new(const struct roost_options *opts, struct roos
  *
  * Routes can be registered only while the server is not running: during a run this
  * returns `ROOST_ERR_STATE`. `ROOST_ERR_INVALID` for a bad method or pattern,
- * `ROOST_ERR_NULL` for NULL `srv`, `method`, `pattern` or `handler`.
+ * `ROOST_ERR_NULL` for NULL `srv`, `method` or `pattern`.
  *
  * # Safety
  * `srv` must be NULL or a live handle; `method` and `pattern` must point to `method_len`
@@ -837,6 +853,32 @@ enum roost_result roost_server_route(struct roost_server *srv,
                                      size_t pattern_len,
                                      roost_handler handler,
                                      void *userdata);
+
+/**
+ * Waits for the next request of a route registered with a NULL handler (see
+ * `roost_server_route`) and gives its handles: `*req` and `*res`, to be used as a deferred
+ * handler's are (the response functions, streaming, `roost_response_on_close`), then
+ * `roost_response_finish(*res)`, which must be called once for each request taken. Any
+ * number of the host's threads may wait at once; each request goes to one of them. It
+ * blocks the calling thread (and nothing else) for up to `timeout_ms` milliseconds, or
+ * until a request arrives, or for ever if `timeout_ms` is negative.
+ *
+ * At most `opts.handler_queue` requests wait to be taken; past that they are answered
+ * 503. A request whose client leaves before it is taken is skipped.
+ *
+ * `ROOST_ERR_TIMEOUT` when none came in time; `ROOST_ERR_STATE` when the server is not
+ * running, or begins to stop (the threads waiting are woken; the requests not taken get
+ * 500): the host's threads end their loop then. `ROOST_ERR_NULL` for a NULL argument.
+ * `*req` and `*res` are written only on `ROOST_OK`.
+ *
+ * # Safety
+ * `srv` must be NULL or a live handle that is not freed while this waits (stop it first:
+ * the stop wakes the waiting threads); `req` and `res` must be NULL or writable.
+ */
+enum roost_result roost_server_next(struct roost_server *srv,
+                                    int32_t timeout_ms,
+                                    struct roost_request **req,
+                                    struct roost_response **res);
 
 /**
  * Binds and starts serving on the server's own threads; returns once listening, so a

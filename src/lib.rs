@@ -21,9 +21,11 @@ pub mod server;
 mod sys;
 
 pub use files::StaticFiles;
-pub use http::{Deferral, Handler, Later, Limits, Request, Response, Stream, StreamError};
-pub use router::{Matched, RouteHandler, Router};
-pub use server::{Config, Server, Timeouts};
+pub use http::{
+    Deferral, Handler, Later, Limits, Placement, Request, Response, Stream, StreamError,
+};
+pub use router::{HostRoute, Matched, RouteHandler, Router};
+pub use server::{Config, HostQueue, NextError, Server, Timeouts};
 
 /// The library version, from Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,7 +1,7 @@
 //! The C samples in bindings/c, built with -Wall -Wextra -Werror against include/roost.h
-//! and the library this test run built, then run: hello, long_poll and stream over HTTP, the test
-//! programs (test_abi, test_stop, test_fork, test_defer, test_stream) under valgrind when it
-//! is installed.
+//! and the library this test run built, then run: hello, long_poll, stream and workers over HTTP, the test
+//! programs (test_abi, test_stop, test_fork, test_defer, test_stream, test_queue) under
+//! valgrind when it is installed.
 
 mod common;
 
@@ -136,6 +136,11 @@ fn test_stream_passes_under_valgrind_when_installed() {
 }
 
 #[test]
+fn test_queue_passes_under_valgrind_when_installed() {
+    run_c_test("test_queue");
+}
+
+#[test]
 fn long_poll_answers_each_waiting_client_at_the_next_tick() {
     let mut child = c_command(samples().join("long_poll"))
         .args(["0", "300"])
@@ -188,6 +193,27 @@ fn stream_sends_a_body_written_by_a_producer_thread() {
     // The same connection goes on; the folder is served beside the route.
     client.send(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n");
     assert_eq!(client.response().body, b"Hello world!\n");
+    stops_cleanly_on_sigterm(child);
+}
+
+#[test]
+fn workers_answers_from_the_hosts_own_threads() {
+    let mut child = c_command(samples().join("workers"))
+        .args(["0", "3"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (_, addr) = ready_line(&mut child);
+    let clients: Vec<_> = [100, 1000, 10]
+        .into_iter()
+        .map(|n| std::thread::spawn(move || get(addr, &format!("/primes/{n}"))))
+        .collect();
+    let answers: Vec<String> = clients
+        .into_iter()
+        .map(|c| c.join().unwrap().text())
+        .collect();
+    assert_eq!(answers, ["25\n", "168\n", "4\n"]);
+    assert_eq!(get(addr, "/elsewhere").status, 404);
     stops_cleanly_on_sigterm(child);
 }
 

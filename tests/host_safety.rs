@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::child::{child_role, serve_until_parent_leaves, ChildServer};
 use common::*;
-use roost::{Config, Handler, Request, Response, StaticFiles};
+use roost::{Config, Handler, Placement, Request, Response, StaticFiles};
 
 const MIB: usize = 1 << 20;
 
@@ -44,8 +44,12 @@ impl Handler for Child {
         }
     }
 
-    fn may_block(&self, req: &Request) -> bool {
-        req.path().starts_with("/slow") || req.path() == "/echo"
+    fn placement(&self, req: &Request) -> Placement {
+        if req.path().starts_with("/slow") || req.path() == "/echo" {
+            Placement::Blocking
+        } else {
+            Placement::Here
+        }
     }
 }
 

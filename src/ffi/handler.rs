@@ -2,10 +2,12 @@
 
 use std::ffi::c_void;
 
+use std::cell::Cell;
+
 use super::exchange;
 use super::request::roost_request;
 use super::response::roost_response;
-use crate::http::{Request, Response};
+use crate::http::{Placement, Request, Response};
 use crate::router::{Matched, RouteHandler};
 
 /// The handler finished the response; send it as it stands.
@@ -44,10 +46,24 @@ pub type roost_handler = Option<
     ) -> i32,
 >;
 
-/// A registered C handler and its userdata.
+type HandlerFn = unsafe extern "C" fn(*mut roost_request, *mut roost_response, *mut c_void) -> i32;
+
+/// A registered C handler and its userdata. Without a function, the route's requests are
+/// taken by the host's threads (`roost_server_next`).
 pub struct CHandler {
-    func: unsafe extern "C" fn(*mut roost_request, *mut roost_response, *mut c_void) -> i32,
+    func: Option<HandlerFn>,
     userdata: *mut c_void,
+}
+
+thread_local! {
+    /// The handles a host route bound, for `roost_server_next` on this thread to give out.
+    static BOUND: Cell<Option<(*mut roost_request, *mut roost_response)>> =
+        const { Cell::new(None) };
+}
+
+/// The handles the last host-route request answered on this thread was bound to.
+pub fn take_bound() -> Option<(*mut roost_request, *mut roost_response)> {
+    BOUND.with(Cell::take)
 }
 
 // SAFETY: the header documents that handlers run on the server's threads, concurrently,
@@ -58,10 +74,7 @@ unsafe impl Send for CHandler {}
 unsafe impl Sync for CHandler {}
 
 impl CHandler {
-    pub fn new(
-        func: unsafe extern "C" fn(*mut roost_request, *mut roost_response, *mut c_void) -> i32,
-        userdata: *mut c_void,
-    ) -> CHandler {
+    pub fn new(func: Option<HandlerFn>, userdata: *mut c_void) -> CHandler {
         CHandler { func, userdata }
     }
 }
@@ -73,13 +86,30 @@ impl RouteHandler for CHandler {
             deferred: ROOST_HANDLER_DEFERRED,
         };
         let verdict = exchange::call(req, route, res, verdicts, |req, res| {
-            // SAFETY: both handles are live for the call (and, deferred, until the
-            // finish), as the handler contract promises; `userdata` is passed back as
-            // registered.
-            unsafe { (self.func)(req, res, self.userdata) }
+            // SAFETY: `req` is the live handle just bound for this call.
+            unsafe { (*req).set_userdata(self.userdata) };
+            match self.func {
+                // SAFETY: both handles are live for the call (and, deferred, until the
+                // finish), as the handler contract promises; `userdata` is passed back as
+                // registered.
+                Some(func) => unsafe { func(req, res, self.userdata) },
+                // A host route: the handles go to the host thread that took the request,
+                // to finish as a deferred response.
+                None => {
+                    BOUND.with(|bound| bound.set(Some((req, res))));
+                    ROOST_HANDLER_DEFERRED
+                }
+            }
         });
         if verdict != ROOST_HANDLER_DONE && verdict != ROOST_HANDLER_DEFERRED {
             res.set_error(500);
+        }
+    }
+
+    fn placement(&self) -> Placement {
+        match self.func {
+            Some(_) => Placement::Blocking,
+            None => Placement::HostThread,
         }
     }
 }

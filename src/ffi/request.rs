@@ -1,7 +1,7 @@
 //! The request as a C handler sees it.
 
 use std::cell::{OnceCell, RefCell};
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 use std::ops::Range;
 
 use super::exchange::Slot;
@@ -33,6 +33,8 @@ pub struct roost_request {
     /// valid when more are added.
     scratch: RefCell<Vec<Box<[u8]>>>,
     query: OnceCell<Pairs>,
+    /// The userdata of the route that matched.
+    userdata: *mut c_void,
 }
 
 impl roost_request {
@@ -45,7 +47,13 @@ impl roost_request {
             path: OnceCell::new(),
             scratch: RefCell::new(Vec::new()),
             query: OnceCell::new(),
+            userdata: std::ptr::null_mut(),
         }
+    }
+
+    /// Records the userdata of the route that matched, for `roost_request_userdata`.
+    pub(crate) fn set_userdata(&mut self, userdata: *mut c_void) {
+        self.userdata = userdata;
     }
 
     /// Points the handle at `req` for one handler call (or for a deferred exchange, which
@@ -66,6 +74,7 @@ impl roost_request {
     /// buffers' capacity for the next one).
     pub(crate) fn bind_nothing(&mut self) {
         self.req = std::ptr::null();
+        self.userdata = std::ptr::null_mut();
         self.route_bytes.clear();
         self.params.clear();
         self.scratch.get_mut().clear();
@@ -535,5 +544,22 @@ pub unsafe extern "C" fn roost_request_peer(
         let text = r.keep(peer.ip().to_string().into_bytes());
         // SAFETY: `addr` is NULL or writable, per the contract.
         unsafe { found(Some(text), addr, "") }
+    })
+}
+
+/// The `userdata` given to `roost_server_route` for the route that matched the request:
+/// for a thread that takes requests with `roost_server_next`, which route (and which of
+/// its own handlers) it is. NULL for a NULL or finished handle.
+///
+/// # Safety
+/// `req` must be NULL or a handle passed to a handler (or given by `roost_server_next`).
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_userdata(req: *const roost_request) -> *mut c_void {
+    guard!(std::ptr::null_mut(), {
+        // SAFETY: per the contract.
+        match unsafe { request_arg(req) } {
+            Some(req) => req.userdata,
+            None => std::ptr::null_mut(),
+        }
     })
 }

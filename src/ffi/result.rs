@@ -30,6 +30,8 @@ pub enum roost_result {
     /// Not now: a streamed response's buffer is full (nothing was queued); try again once
     /// its `roost_response_on_writable` callback has run.
     ROOST_ERR_AGAIN = 9,
+    /// Nothing came in the time given (`roost_server_next`).
+    ROOST_ERR_TIMEOUT = 10,
 }
 
 pub use roost_result::*;
@@ -86,6 +88,7 @@ pub extern "C" fn roost_result_str(result: i32) -> *const c_char {
         7 => "internal error\0",
         8 => "client gone\0",
         9 => "try again later\0",
+        10 => "timed out\0",
         _ => "unknown result\0",
     };
     text.as_ptr().cast()

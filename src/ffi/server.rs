@@ -5,13 +5,17 @@ use std::io;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
+use std::time::Duration;
 
-use super::handler::{roost_handler, CHandler};
+use super::handler::{roost_handler, take_bound, CHandler};
 use super::options::{read_options, roost_options, roost_options_init, to_config};
+use super::request::roost_request;
+use super::response::roost_response;
 use super::result::*;
 use super::strings::bytes_arg;
+use crate::http::{answer, Response};
 use crate::router::Router;
-use crate::server::{Config, Server};
+use crate::server::{Config, NextError, Server};
 
 /// An HTTP server: its options, its routes and mounts, and, once started, its threads.
 /// Create it with `roost_server_new`, free it with `roost_server_free`.
@@ -176,7 +180,9 @@ pub unsafe extern "C" fn roost_server_new(
 
 /// Routes requests with `method` (an uppercase token such as "GET"; methods are
 /// case-sensitive) and a path matching `pattern` to `handler`, which is called with
-/// `userdata`. See `roost_handler` for the handler's contract.
+/// `userdata`. See `roost_handler` for the handler's contract. With a NULL `handler`, the
+/// route's requests are answered by threads of the host's own, which take them with
+/// `roost_server_next` (`roost_request_userdata` then gives this `userdata`).
 ///
 /// Patterns: literal segments, `{name}` parameters (one segment each), and a last segment
 /// `*` that takes the rest of the path (zero or more segments): "/hello/{name}", or
@@ -186,7 +192,7 @@ pub unsafe extern "C" fn roost_server_new(
 ///
 /// Routes can be registered only while the server is not running: during a run this
 /// returns `ROOST_ERR_STATE`. `ROOST_ERR_INVALID` for a bad method or pattern,
-/// `ROOST_ERR_NULL` for NULL `srv`, `method`, `pattern` or `handler`.
+/// `ROOST_ERR_NULL` for NULL `srv`, `method` or `pattern`.
 ///
 /// # Safety
 /// `srv` must be NULL or a live handle; `method` and `pattern` must point to `method_len`
@@ -214,10 +220,10 @@ pub unsafe extern "C" fn roost_server_route(
                 bytes_arg(pattern, pattern_len),
             )
         };
-        let (Some(method), Some(pattern), Some(handler)) = (method, pattern, handler) else {
+        let (Some(method), Some(pattern)) = (method, pattern) else {
             return fail(
                 ROOST_ERR_NULL,
-                "roost_server_route: method, pattern or handler is NULL",
+                "roost_server_route: method or pattern is NULL",
             );
         };
         let (Ok(method), Ok(pattern)) = (std::str::from_utf8(method), std::str::from_utf8(pattern))
@@ -240,6 +246,100 @@ pub unsafe extern "C" fn roost_server_route(
             Err(e) => fail(ROOST_ERR_INVALID, &format!("roost_server_route: {e}")),
         }
     })
+}
+
+/// Waits for the next request of a route registered with a NULL handler (see
+/// `roost_server_route`) and gives its handles: `*req` and `*res`, to be used as a deferred
+/// handler's are (the response functions, streaming, `roost_response_on_close`), then
+/// `roost_response_finish(*res)`, which must be called once for each request taken. Any
+/// number of the host's threads may wait at once; each request goes to one of them. It
+/// blocks the calling thread (and nothing else) for up to `timeout_ms` milliseconds, or
+/// until a request arrives, or for ever if `timeout_ms` is negative.
+///
+/// At most `opts.handler_queue` requests wait to be taken; past that they are answered
+/// 503. A request whose client leaves before it is taken is skipped.
+///
+/// `ROOST_ERR_TIMEOUT` when none came in time; `ROOST_ERR_STATE` when the server is not
+/// running, or begins to stop (the threads waiting are woken; the requests not taken get
+/// 500): the host's threads end their loop then. `ROOST_ERR_NULL` for a NULL argument.
+/// `*req` and `*res` are written only on `ROOST_OK`.
+///
+/// # Safety
+/// `srv` must be NULL or a live handle that is not freed while this waits (stop it first:
+/// the stop wakes the waiting threads); `req` and `res` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn roost_server_next(
+    srv: *mut roost_server,
+    timeout_ms: i32,
+    req: *mut *mut roost_request,
+    res: *mut *mut roost_response,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        const FUNC: &str = "roost_server_next";
+        // SAFETY: `srv` is NULL or a live handle, per the contract.
+        let server = match unsafe { server_arg(srv, FUNC) } {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        if req.is_null() || res.is_null() {
+            return fail(ROOST_ERR_NULL, &format!("{FUNC}: req or res is NULL"));
+        }
+        if server.belongs_elsewhere() {
+            return fail(
+                ROOST_ERR_STATE,
+                &format!("{FUNC}: the server belongs to another process"),
+            );
+        }
+        let (queue, router) = {
+            let state = server.lock();
+            match &state.running {
+                Some(running) if !state.stopping => (running.host_queue(), state.router.clone()),
+                _ => {
+                    return fail(
+                        ROOST_ERR_STATE,
+                        &format!("{FUNC}: the server is not running"),
+                    )
+                }
+            }
+        };
+        let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
+        loop {
+            let later = match queue.next(timeout) {
+                Ok(later) => later,
+                Err(NextError::Timeout) => {
+                    return fail(ROOST_ERR_TIMEOUT, &format!("{FUNC}: no request in time"))
+                }
+                Err(NextError::Stopping) => {
+                    return fail(ROOST_ERR_STATE, &format!("{FUNC}: the server is stopping"))
+                }
+            };
+            // The request's host route binds a slot to it and defers, as a handler would.
+            let mut response = Response::new();
+            take_bound();
+            answer(&*router, later.request(), &mut response, unix_now());
+            let bound = take_bound();
+            match (response.take_deferral(), bound) {
+                (Some(deferral), Some((bound_req, bound_res))) => {
+                    deferral.adopt(later);
+                    // SAFETY: both are non-NULL and writable, per the contract.
+                    unsafe {
+                        req.write(bound_req);
+                        res.write(bound_res);
+                    }
+                    return ROOST_OK;
+                }
+                // Not a host route's after all: answered as it was.
+                (Some(deferral), None) => deferral.adopt(later),
+                (None, _) => later.finish(response),
+            }
+        }
+    })
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The router, if routes may be added now (the server is not running).

@@ -20,11 +20,22 @@ pub trait Handler: Send + Sync {
         true
     }
 
-    /// Whether answering `req` runs code that may block (a host program's handler). When
-    /// the server has handler threads, such requests are answered there, so that the I/O
-    /// threads go on serving other connections. `req.body()` is complete here.
-    fn may_block(&self, req: &Request) -> bool {
+    /// Where `req` is answered (asked once its content is complete): see [`Placement`].
+    fn placement(&self, req: &Request) -> Placement {
         let _ = req;
-        false
+        Placement::Here
     }
+}
+
+/// Where a request is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// On the I/O thread that read it: static files, errors, quick handlers.
+    Here,
+    /// By code that may block (a host program's handler): on a handler thread when the
+    /// server has them (`Config::handler_threads`), so that the I/O threads go on serving
+    /// other connections; else on the I/O thread.
+    Blocking,
+    /// By a thread of the host's own, which takes it with `HostQueue::next`.
+    HostThread,
 }

@@ -24,7 +24,7 @@ pub mod uri;
 
 pub use answer::{answer, Failure};
 pub use body::{Body, BodyBudget};
-pub use handler::Handler;
+pub use handler::{Handler, Placement};
 pub use later::{Deferral, Finish, Later, Ticket};
 pub use limits::Limits;
 pub use request::{Request, Version};

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::files::{self, from_segments, Refusal, StaticFiles};
 use crate::http::methods::{is_standard, respond_allow};
 use crate::http::path::{normalize, NormalPath};
-use crate::http::{Handler, Request, Response};
+use crate::http::{Handler, Placement, Request, Response};
 
 pub use pattern::{Params, Pattern, PatternError, WILDCARD};
 use tree::Tree;
@@ -53,6 +53,25 @@ impl<'a> Matched<'a> {
 /// Answers the requests of one route.
 pub trait RouteHandler: Send + Sync {
     fn handle(&self, req: &Request, route: &Matched<'_>, res: &mut Response);
+
+    /// Where its requests are answered: route handlers are host code that may block.
+    fn placement(&self) -> Placement {
+        Placement::Blocking
+    }
+}
+
+/// A route answered by threads of the host's own: `Server::host_queue` gives them its
+/// requests. Its `handle` is never called by the server; called anyway, it answers 500.
+pub struct HostRoute;
+
+impl RouteHandler for HostRoute {
+    fn handle(&self, _req: &Request, _route: &Matched<'_>, res: &mut Response) {
+        res.set_error(500);
+    }
+
+    fn placement(&self) -> Placement {
+        Placement::HostThread
+    }
 }
 
 impl<F> RouteHandler for F
@@ -223,13 +242,14 @@ impl Router {
     }
 
     /// Whether `req` goes to a route's handler.
-    fn routes_to_handler(&self, req: &Request) -> bool {
+    fn route_of(&self, req: &Request) -> Option<&Route> {
         if !self.knows(req.method()) {
-            return false;
+            return None;
         }
-        match normalize(req.path()) {
-            Ok(path) => matches!(self.resolve(req.method(), &path), Target::Route(_)),
-            Err(_) => false,
+        let path = normalize(req.path()).ok()?;
+        match self.resolve(req.method(), &path) {
+            Target::Route(route) => Some(route),
+            _ => None,
         }
     }
 
@@ -294,11 +314,12 @@ impl Handler for Router {
 
     /// Only a route's handler can use the content; static files, 404 and 405 answer at once.
     fn wants_body(&self, req: &Request) -> bool {
-        self.routes_to_handler(req)
+        self.route_of(req).is_some()
     }
 
-    /// Route handlers are host code; static files, 404 and 405 are not.
-    fn may_block(&self, req: &Request) -> bool {
-        self.routes_to_handler(req)
+    /// As the route's handler says; static files, 404 and 405 are answered here.
+    fn placement(&self, req: &Request) -> Placement {
+        self.route_of(req)
+            .map_or(Placement::Here, |route| route.handler.placement())
     }
 }

@@ -13,7 +13,7 @@ use crate::h1::output::{Chunk, Output};
 use crate::h1::{Env, Next, Phase, Session};
 use crate::http::body::BodyBudget;
 use crate::http::stream::Taken;
-use crate::http::{Failure, Handler, Later, Response, Ticket};
+use crate::http::{Failure, Handler, Later, Placement, Response, Ticket};
 use crate::sys::epoll::{ERROR, READABLE, READ_HANGUP, URGENT};
 use crate::sys::socket::{self, Shutdown};
 
@@ -48,6 +48,8 @@ pub struct Turn<'a> {
     pub handler: &'a dyn Handler,
     /// Threads for handlers that may block, if the server has them.
     pub pool: Option<&'a Pool>,
+    /// The queue the host's own threads take their requests from.
+    pub host: &'a Pool,
     /// Where answers from those threads come back, and this connection's token there.
     pub mailbox: &'a Arc<Mailbox>,
     pub token: u64,
@@ -210,7 +212,7 @@ impl Connection {
         let mut reads = 0;
         let mut pumps = 0;
         loop {
-            let (pool, mailbox, token) = (turn.pool, turn.mailbox, turn.token);
+            let (pool, host, mailbox, token) = (turn.pool, turn.host, turn.mailbox, turn.token);
             let handler = turn.handler;
             let ticket = &mut self.ticket;
             let next = self.session.serve(
@@ -221,10 +223,15 @@ impl Connection {
                 turn.response,
                 turn.now,
                 &mut |session, out, res| {
-                    let Some(pool) = pool.filter(|_| handler.may_block(session.request())) else {
-                        return false;
+                    let queue = match handler.placement(session.request()) {
+                        Placement::Here => return false,
+                        Placement::Blocking => match pool {
+                            Some(pool) => pool,
+                            None => return false,
+                        },
+                        Placement::HostThread => host,
                     };
-                    *ticket = hand_off(session, out, res, &turn.env, pool, mailbox, token);
+                    *ticket = hand_off(session, out, res, &turn.env, queue, mailbox, token);
                     true
                 },
             );
@@ -570,6 +577,7 @@ mod tests {
         let limits = Limits::default();
         let date = *b"Thu, 01 Jan 1970 00:00:00 GMT";
         let mailbox = Arc::new(Mailbox::new().unwrap());
+        let host = Pool::queue(1);
         let mut response = Response::new();
         let body = vec![b'x'; 200 * 1024];
         let mut request = format!(
@@ -590,6 +598,7 @@ mod tests {
             let mut turn = Turn {
                 handler: &Echo,
                 pool: None,
+                host: &host,
                 mailbox: &mailbox,
                 token: 0,
                 env: Env {

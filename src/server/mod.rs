@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 pub use config::{Config, Timeouts};
+pub use pool::{HostQueue, NextError};
 pub use signals::StopSignals;
 
 use crate::http::{BodyBudget, Handler};
@@ -51,6 +52,8 @@ pub(crate) struct Core {
     connections: AtomicUsize,
     /// Threads for handlers that may block, if the config asks for them.
     pool: Option<Arc<Pool>>,
+    /// The requests of the routes the host's own threads answer.
+    host: Arc<Pool>,
     /// Memory for request bodies, across all connections.
     budget: Arc<BodyBudget>,
 }
@@ -101,6 +104,7 @@ impl Server {
             threads => Some(Pool::start(threads, config.handler_queue, handler.clone())?),
         };
         let listener_copy = Some(Kept::of(listener.as_fd()));
+        let config_queue = config.handler_queue;
         let core = Arc::new(Core {
             listener,
             config,
@@ -108,6 +112,7 @@ impl Server {
             stopping: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
             pool,
+            host: Pool::queue(config_queue),
             budget,
         });
         let mut server = Server {
@@ -143,6 +148,12 @@ impl Server {
         ids
     }
 
+    /// The requests of the routes answered by the host's own threads
+    /// (`router::HostRoute`), for those threads to take.
+    pub fn host_queue(&self) -> HostQueue {
+        HostQueue::new(self.core.host.clone())
+    }
+
     /// Open connections right now, across all workers.
     pub fn connections(&self) -> usize {
         self.core.connections.load(Ordering::Relaxed)
@@ -174,6 +185,8 @@ impl Server {
         if self.core.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
+        // The host's threads hear of it now; the requests they had not taken get 500.
+        self.core.host.close();
         for mailbox in &self.mailboxes {
             mailbox.wake();
         }

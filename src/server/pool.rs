@@ -1,5 +1,6 @@
 //! Handler threads: they answer the requests whose handlers may block (host code), so that
-//! the I/O workers go on serving other connections meanwhile.
+//! the I/O workers go on serving other connections meanwhile. The host's own threads take
+//! requests from a queue of the same kind, with no threads of its own ([`HostQueue`]).
 //!
 //! A worker hands a request over as a [`Job`]: a `Ticket` holding the request, and the
 //! [`Responder`] its answer goes back through. A pool thread answers it with
@@ -10,7 +11,7 @@ use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::mailbox::Responder;
 use crate::http::{answer, Handler, Later, Response, Ticket};
@@ -43,15 +44,7 @@ impl Pool {
         capacity: usize,
         handler: Arc<dyn Handler>,
     ) -> std::io::Result<Arc<Pool>> {
-        let pool = Arc::new(Pool {
-            queue: Mutex::new(Queue {
-                jobs: VecDeque::new(),
-                closed: false,
-            }),
-            ready: Condvar::new(),
-            capacity: capacity.max(1),
-            threads: Mutex::new(Vec::new()),
-        });
+        let pool = Pool::queue(capacity);
         for i in 0..threads {
             let (pool_ref, handler) = (pool.clone(), handler.clone());
             let spawned = std::thread::Builder::new()
@@ -71,6 +64,31 @@ impl Pool {
             }
         }
         Ok(pool)
+    }
+
+    /// A queue with no threads, for the host's own (see [`HostQueue`]).
+    pub fn queue(capacity: usize) -> Arc<Pool> {
+        Arc::new(Pool {
+            queue: Mutex::new(Queue {
+                jobs: VecDeque::new(),
+                closed: false,
+            }),
+            ready: Condvar::new(),
+            capacity: capacity.max(1),
+            threads: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Closes the queue of a server that begins to stop: the jobs still waiting are let go
+    /// (their clients get 500), and the threads waiting in `next` are told.
+    pub fn close(&self) {
+        let dropped = {
+            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            queue.closed = true;
+            std::mem::take(&mut queue.jobs)
+        };
+        drop(dropped);
+        self.ready.notify_all();
     }
 
     /// Queues a job, or gives it back when the queue is full (or closed). Jobs whose
@@ -128,23 +146,89 @@ impl Pool {
         std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn next(&self) -> Option<Job> {
+    /// The next job, waiting for one until `deadline` (or for ever).
+    fn next(&self, deadline: Option<Instant>) -> Result<Job, NextError> {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(job) = queue.jobs.pop_front() {
-                return Some(job);
-            }
             if queue.closed {
-                return None;
+                return Err(NextError::Stopping);
             }
-            queue = self.ready.wait(queue).unwrap_or_else(|e| e.into_inner());
+            if let Some(job) = queue.jobs.pop_front() {
+                return Ok(job);
+            }
+            queue = match deadline {
+                None => self.ready.wait(queue).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(NextError::Timeout);
+                    }
+                    let (queue, _) = self
+                        .ready
+                        .wait_timeout(queue, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner());
+                    queue
+                }
+            };
         }
     }
 }
 
+/// Why [`HostQueue::next`] gave no request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextError {
+    /// None came in time.
+    Timeout,
+    /// The server is stopping (or stopped): none will come.
+    Stopping,
+}
+
+/// The requests of the routes answered by the host's own threads (`router::HostRoute`):
+/// each thread takes the next with [`HostQueue::next`] and answers it through the
+/// [`Later`] it gets, as a deferred response is answered. Cloned freely; any thread may
+/// wait on it. At most `Config::handler_queue` requests wait; past that, 503.
+#[derive(Clone)]
+pub struct HostQueue(Arc<Pool>);
+
+impl HostQueue {
+    pub(super) fn new(pool: Arc<Pool>) -> HostQueue {
+        HostQueue(pool)
+    }
+
+    /// Requests waiting to be taken now.
+    pub fn waiting(&self) -> usize {
+        self.0
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .jobs
+            .len()
+    }
+
+    /// Waits up to `timeout` (or for ever) for the next request. A request whose client
+    /// left while it waited is skipped.
+    pub fn next(&self, timeout: Option<Duration>) -> Result<Later, NextError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let Job { ticket, responder } = self.0.next(deadline)?;
+            let Some(request) = ticket.claim() else {
+                responder.dismiss();
+                continue;
+            };
+            return Ok(Later::new(request, Box::new(responder), ticket, unix_now()));
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 fn run(pool: &Pool, handler: &dyn Handler) {
     signal::block_all_in_this_thread();
-    while let Some(Job { ticket, responder }) = pool.next() {
+    while let Ok(Job { ticket, responder }) = pool.next(None) {
         let Some(request) = ticket.claim() else {
             // Its connection closed while it waited: nobody is there to answer.
             responder.dismiss();
@@ -154,9 +238,7 @@ fn run(pool: &Pool, handler: &dyn Handler) {
         // and the thread goes on.
         let _ = catch_unwind(AssertUnwindSafe(|| {
             let mut response = Response::new();
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
+            let now = unix_now();
             answer(handler, &request, &mut response, now);
             if let Some(deferral) = response.take_deferral() {
                 return deferral.adopt(Later::new(request, Box::new(responder), ticket, now));

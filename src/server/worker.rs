@@ -298,6 +298,7 @@ impl Worker {
         let mut turn = Turn {
             handler: &*self.core.handler,
             pool: self.core.pool.as_deref(),
+            host: &self.core.host,
             mailbox: &self.mailbox,
             token,
             env: Env {
