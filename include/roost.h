@@ -627,6 +627,27 @@ void *roost_request_userdata(const struct roost_request *req);
 enum roost_result roost_response_finish(struct roost_response *res);
 
 /**
+ * A whole response in one call, for bindings that pay for each call (a ctypes one costs
+ * as much as the rest of a small response): sets `status`, adds the header fields in
+ * `fields` (`fields_len` bytes: each field's name and value, each followed by a NUL byte,
+ * as in `"Content-Type\0text/plain\0"`; each checked as `roost_response_add_header`
+ * checks it), sets the body to a copy of `body_len` bytes at `body`, then finishes as
+ * `roost_response_finish` does, with its result codes. If a status or field is refused
+ * (`ROOST_ERR_INVALID`, see `roost_last_error`), nothing is finished: the caller still
+ * finishes or aborts the response.
+ *
+ * # Safety
+ * `res` must be NULL or a handle passed to a handler; `fields` and `body` must point to
+ * `fields_len` and `body_len` readable bytes (NULL with a length of 0 for none).
+ */
+enum roost_result roost_response_send(struct roost_response *res,
+                                      uint16_t status,
+                                      const char *fields,
+                                      size_t fields_len,
+                                      const char *body,
+                                      size_t body_len);
+
+/**
  * Gives up on a deferred or streamed response, for a host that failed half-way: a
  * streamed body is cut short (what was written is sent, then the connection closes
  * without the body's end, so the client sees it incomplete); a response whose head has

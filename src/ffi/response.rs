@@ -81,6 +81,64 @@ pub unsafe extern "C" fn roost_response_finish(res: *mut roost_response) -> roos
     unsafe { end(res, End::Finished, "roost_response_finish") }
 }
 
+/// A whole response in one call, for bindings that pay for each call (a ctypes one costs
+/// as much as the rest of a small response): sets `status`, adds the header fields in
+/// `fields` (`fields_len` bytes: each field's name and value, each followed by a NUL byte,
+/// as in `"Content-Type\0text/plain\0"`; each checked as `roost_response_add_header`
+/// checks it), sets the body to a copy of `body_len` bytes at `body`, then finishes as
+/// `roost_response_finish` does, with its result codes. If a status or field is refused
+/// (`ROOST_ERR_INVALID`, see `roost_last_error`), nothing is finished: the caller still
+/// finishes or aborts the response.
+///
+/// # Safety
+/// `res` must be NULL or a handle passed to a handler; `fields` and `body` must point to
+/// `fields_len` and `body_len` readable bytes (NULL with a length of 0 for none).
+#[no_mangle]
+pub unsafe extern "C" fn roost_response_send(
+    res: *mut roost_response,
+    status: u16,
+    fields: *const c_char,
+    fields_len: usize,
+    body: *const c_char,
+    body_len: usize,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        const FUNC: &str = "roost_response_send";
+        // SAFETY: per the contract.
+        let response = match unsafe { response_arg(res, FUNC) } {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        // SAFETY: per the contract, both pairs describe readable bytes.
+        let (Some(fields), Some(body)) = (unsafe { bytes_arg(fields, fields_len) }, unsafe {
+            bytes_arg(body, body_len)
+        }) else {
+            return fail(ROOST_ERR_NULL, &format!("{FUNC}: fields or body is NULL"));
+        };
+        if let Err(e) = response.set_status(status) {
+            return invalid(FUNC, e);
+        }
+        let mut parts = fields
+            .strip_suffix(b"\0")
+            .unwrap_or(fields)
+            .split(|&b| b == 0);
+        while let Some(name) = parts.next().filter(|_| !fields.is_empty()) {
+            let Some(value) = parts.next() else {
+                return invalid(FUNC, ResponseError::InvalidHeaderValue);
+            };
+            let added = std::str::from_utf8(name)
+                .map_err(|_| ResponseError::InvalidHeaderName)
+                .and_then(|name| response.add_header(name, value));
+            if let Err(e) = added {
+                return invalid(FUNC, e);
+            }
+        }
+        response.set_body(body);
+        // SAFETY: per the contract.
+        unsafe { end(res, End::Finished, FUNC) }
+    })
+}
+
 /// Gives up on a deferred or streamed response, for a host that failed half-way: a
 /// streamed body is cut short (what was written is sent, then the connection closes
 /// without the body's end, so the client sees it incomplete); a response whose head has

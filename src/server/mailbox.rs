@@ -50,12 +50,18 @@ impl Mailbox {
         &self.waker
     }
 
+    /// Queues `letter`, waking the worker only if none was waiting: the worker takes all
+    /// the letters at once, after clearing the wake (see [`Mailbox::take`]), so one wake
+    /// serves a whole batch of answers.
     fn post(&self, letter: Letter) {
-        self.letters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(letter);
-        self.waker.notify();
+        let first = {
+            let mut letters = self.letters.lock().unwrap_or_else(|e| e.into_inner());
+            letters.push(letter);
+            letters.len() == 1
+        };
+        if first {
+            self.waker.notify();
+        }
     }
 
     /// Tells the worker that the streamed body of connection `token` has something new.

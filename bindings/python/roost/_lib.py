@@ -27,14 +27,27 @@ def _load():
     for path in _candidates():
         tried.append(str(path))
         if path.is_file():
-            return path, ctypes.CDLL(str(path))
+            return path
     raise ImportError(
         "roost: cannot find %s; looked at: %s. Run `cargo build --release` in the roost "
         "repository or set ROOST_LIBRARY to the library's path." % (_NAME, ", ".join(tried))
     )
 
 
-path, lib = _load()
+path = _load()
+# Two views of the library: calls that may block (waiting for a request, a stop) release
+# the GIL, as ctypes does by default; the others, all quick, keep it: releasing and taking
+# it back around every call lets the other Python threads in each time, and hands the GIL
+# back and forth between threads several times per request.
+_releasing = ctypes.CDLL(str(path))
+_holding = ctypes.PyDLL(str(path))
+
+
+class _Functions:
+    """The library's functions, declared below."""
+
+
+lib = _Functions()
 
 
 class roost_str(ctypes.Structure):
@@ -90,6 +103,7 @@ ERR_STATE = 3
 ERR_NOT_FOUND = 6
 ERR_CLOSED = 8
 ERR_AGAIN = 9
+ERR_TIMEOUT = 10
 HANDLER_DONE = 0
 HANDLER_FAILED = 1
 HANDLER_DEFERRED = 2
@@ -106,12 +120,13 @@ def _check(result, func, args):
     return result
 
 
-def _declare(name, restype, argtypes, checked=False):
-    func = getattr(lib, name)
+def _declare(name, restype, argtypes, checked=False, blocks=False):
+    func = getattr(_releasing if blocks else _holding, name)
     func.restype = restype
     func.argtypes = argtypes
     if checked:
         func.errcheck = _check
+    setattr(lib, name, func)
     return func
 
 
@@ -131,10 +146,19 @@ _declare("roost_server_static", _r, [_p, _s, _n, _s, _n], checked=True)
 _declare("roost_mount_options_init", _r, [ctypes.POINTER(roost_mount_options), _n], checked=True)
 _declare("roost_server_static_with", _r, [_p, _s, _n, _s, _n, ctypes.POINTER(roost_mount_options)],
          checked=True)
-_declare("roost_server_start", _r, [_p], checked=True)
+_declare("roost_server_start", _r, [_p], checked=True, blocks=True)
 _declare("roost_server_port", ctypes.c_uint16, [_p])
-_declare("roost_server_stop", _r, [_p], checked=True)
-_declare("roost_server_free", _r, [_p], checked=True)
+_declare("roost_server_stop", _r, [_p], checked=True, blocks=True)
+# Returns ROOST_ERR_STATE routinely (the server stops): the caller checks.
+_declare("roost_server_next", _r, [_p, ctypes.c_int32, ctypes.POINTER(_p), ctypes.POINTER(_p)],
+         blocks=True)
+# The same, for a look without waiting (timeout 0) that keeps the GIL: under load a request
+# is there at once, and a thread then goes from one to the next without letting go of it.
+next_now = _holding.roost_server_next
+next_now.restype = _r
+next_now.argtypes = lib.roost_server_next.argtypes
+_declare("roost_request_userdata", _p, [_p])
+_declare("roost_server_free", _r, [_p], checked=True, blocks=True)
 for _name in ("method", "path", "target", "query", "body", "authority"):
     _declare("roost_request_" + _name, roost_str, [_p])
 # Lookups return ROOST_ERR_NOT_FOUND routinely: the caller checks, no errcheck.
@@ -160,6 +184,7 @@ _declare("roost_response_finish", _r, [_p])
 _declare("roost_response_abort", _r, [_p])
 _declare("roost_response_on_close", _r, [_p, CLOSE_CALLBACK, _p])
 _declare("roost_response_write", _r, [_p, _s, _n])
+_declare("roost_response_send", _r, [_p, ctypes.c_uint16, _s, _n, _s, _n])
 _declare("roost_response_on_writable", _r, [_p, WRITABLE_CALLBACK, _p])
 
 version = lib.roost_version().decode()

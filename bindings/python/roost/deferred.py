@@ -4,7 +4,7 @@ import threading
 import weakref
 
 from . import _lib, streaming
-from .response import write
+from .response import respond
 
 lib = _lib.lib
 
@@ -80,29 +80,20 @@ class Deferred:
             _waiting.pop(self._key, None)
         streamed = None
         try:
-            if not self._closed:
-                streamed = write(self._res, (status, headers, body))
-        except _lib.Error as e:
-            if e.code != _lib.ERR_CLOSED:  # a client that left mid-way is no error
-                self._fail()
-                raise
+            if self._closed:
+                lib.roost_response_finish(self._res)
+            else:
+                streamed = respond(self._res, (status, headers, body))
         except BaseException:
-            self._fail()
+            lib.roost_response_abort(self._res)  # 500, unless the client left meanwhile
             raise
         finally:
             # No on_close runs once the finish has begun; one under way finds no key.
             self._finalizer.detach()
             if streamed is None:
-                lib.roost_response_finish(self._res)
                 self._request._release()
         if streamed is not None:
             streaming.pump(self._res, streamed, self._request._release)
-
-    def _fail(self):
-        try:
-            lib.roost_response_set_status(self._res, 500)
-        except _lib.Error:
-            pass
 
     def _abandon(self):
         """The handler answered at once after all: nothing is deferred."""

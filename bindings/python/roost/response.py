@@ -65,11 +65,13 @@ def _header_pairs(headers):
     return list(headers)
 
 
-def write(res, result):
-    """Fills the response behind `res` from a handler's return value; raises on anything
-    that cannot be sent (the caller answers 500 then). A body to stream (an iterator) is
-    returned, its head sent: the caller has it pumped (see roost.streaming); otherwise
-    None. A Content-Length among the headers fixes a streamed body's length."""
+def respond(res, result):
+    """Sends a handler's return value as the response behind `res`. A whole body is sent
+    and the response finished (one library call for the common case); a body to stream
+    (an iterator) gets its head sent and is returned, for the caller to pump (see
+    roost.streaming; a Content-Length among the headers fixes its length). Raises on
+    anything that cannot be sent, with the response not finished: the caller aborts it
+    (500)."""
     status, headers, body = _split(result)
     body, content_type = _encode_body(body)
     pairs = [(str(n), str(v)) for n, v in _header_pairs(headers)]
@@ -78,6 +80,16 @@ def write(res, result):
     status = int(status)
     if not 0 <= status <= 0xFFFF:  # ctypes would wrap it silently; the library checks the rest
         raise ValueError("status %d is not an HTTP status" % status)
+    if isinstance(body, bytes):
+        fields = "".join("%s\0%s\0" % pair for pair in pairs)
+        # A NUL inside a name or value would shift the pairs: such fields go one by one
+        # below, where they are refused.
+        if fields.count("\0") == 2 * len(pairs):
+            fields_b = fields.encode("latin-1")
+            result = lib.roost_response_send(res, status, fields_b, len(fields_b), body, len(body))
+            if result in (_lib.OK, _lib.ERR_CLOSED):
+                return None
+            raise _lib.Error(result, lib.roost_last_error().decode("utf-8", "replace"))
     lib.roost_response_set_status(res, status)
     for name, value in pairs:
         name_b, value_b = name.encode("latin-1"), value.encode("latin-1")
@@ -91,3 +103,5 @@ def write(res, result):
         lib.roost_response_set_file(res, body.path, len(body.path))
     elif body:
         lib.roost_response_set_body(res, body, len(body))
+    lib.roost_response_finish(res)
+    return None

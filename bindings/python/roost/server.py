@@ -4,19 +4,17 @@ import atexit
 import ctypes
 import os
 import sys
+import threading
 import traceback
 import weakref
 
 from . import _lib, streaming
 from .deferred import Deferred
+from .errors import Error
 from .request import Request
-from .response import write
+from .response import respond
 
 lib = _lib.lib
-
-# Callbacks of servers that could not be freed (closed from one of their own handlers, then
-# dropped): the library may still call them, so they must never be collected.
-_orphaned_callbacks = []
 
 # Servers not closed yet. At exit they are closed before the interpreter goes away, so no
 # worker thread calls a Python handler into a finalizing interpreter.
@@ -46,14 +44,16 @@ class Server:
     CPU), max_connections, max_head_bytes, max_uri_bytes, max_headers, max_body_bytes,
     max_buffered_body_bytes (request bodies held in memory at once, across connections;
     default 256 MiB), stream_buffer_bytes (what a streamed response may hold queued before
-    its producer waits; default 256 KiB), handler_threads and handler_queue (see below), and timeouts in
-    seconds: header_timeout, keepalive_timeout, body_timeout, write_timeout,
+    its producer waits; default 256 KiB), handler_threads and handler_queue (see below), and
+    timeouts in seconds: header_timeout, keepalive_timeout, body_timeout, write_timeout,
     shutdown_timeout. Register routes and static folders, then start().
 
-    Handlers run on the server's I/O threads, or with handler_threads=N on N threads of
-    their own, so that a slow handler never stalls static files or other connections;
-    handler_queue requests (default 1024) may wait for those threads, past that the
-    answer is 503. Python runs one handler at a time either way (the GIL).
+    Handlers run on threads of this program's own, handler_threads of them (default 4),
+    which wait for requests with the GIL released; the server's I/O threads never run
+    Python code, so a slow handler never stalls static files or other connections.
+    handler_queue requests (default 1024) may wait for a thread; past that the answer is
+    503. Python runs one handler at a time (the GIL) unless handlers wait (for I/O, a lock,
+    time.sleep), which other handlers then use.
     """
 
     _SECONDS = ("header_timeout", "keepalive_timeout", "body_timeout", "write_timeout",
@@ -61,12 +61,14 @@ class Server:
     # The most each count may be: ctypes would silently wrap a larger or negative value.
     _COUNTS = {"threads": 2**32 - 1, "max_connections": 2**32 - 1, "max_head_bytes": 2**32 - 1,
                "max_uri_bytes": 2**32 - 1, "max_headers": 2**32 - 1, "max_body_bytes": 2**64 - 1,
-               "handler_threads": 2**32 - 1, "handler_queue": 2**32 - 1,
+               "handler_queue": 2**32 - 1,
                "max_buffered_body_bytes": 2**64 - 1, "stream_buffer_bytes": 2**64 - 1}
 
-    def __init__(self, host="127.0.0.1", port=8080, **options):
+    def __init__(self, host="127.0.0.1", port=8080, handler_threads=4, **options):
         self._handle = None
-        self._callbacks = []
+        self._routes = []
+        self._threads = []
+        self._thread_count = _bounded("handler_threads", handler_threads, 1, 1024)
         self._pid = os.getpid()
         opts = _lib.roost_options()
         lib.roost_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
@@ -84,7 +86,6 @@ class Server:
         handle = ctypes.c_void_p()
         lib.roost_server_new(ctypes.byref(opts), ctypes.byref(handle))
         self._handle = handle
-        # The library calls self._callbacks; they must live as long as the server.
         _open_servers.add(self)
 
     def route(self, method, pattern):
@@ -101,45 +102,67 @@ class Server:
 
     def add_route(self, method, pattern, func):
         """Like route(), without the decorator."""
-
-        def call(req_ptr, res_ptr, _userdata):
-            request = Request(req_ptr, res_ptr)
-            deferred = False
-            try:
-                result = func(request)
-                if isinstance(result, Deferred) and result is request._deferred:
-                    deferred = True
-                    return _lib.HANDLER_DEFERRED
-                body = write(res_ptr, result)
-                if body is not None:
-                    # Streamed: the request stays readable until the body has ended.
-                    deferred = True
-                    if request._deferred is not None:
-                        request._deferred._abandon()
-                    streaming.pump(res_ptr, body, request._release)
-                    return _lib.HANDLER_DEFERRED
-                return _lib.HANDLER_DONE
-            except BaseException:
-                # A handler that raises gets a 500; the server goes on. Reporting must not
-                # raise in turn (stderr may be closed): nothing may escape into ctypes.
-                try:
-                    print("roost: handler for %s %s raised:" % (method, pattern), file=sys.stderr)
-                    traceback.print_exc()
-                except BaseException:
-                    pass
-                return _lib.HANDLER_FAILED
-            finally:
-                if not deferred:
-                    # A Deferred the handler made but did not return is answered now.
-                    if request._deferred is not None:
-                        request._deferred._abandon()
-                    request._release()
-
-        callback = _lib.HANDLER(call)
         method_b, pattern_b = method.encode(), pattern.encode()
+        # No C handler: this program's threads take the route's requests (roost_server_next),
+        # and the userdata says which function answers them.
         lib.roost_server_route(self._live(), method_b, len(method_b), pattern_b, len(pattern_b),
-                               callback, None)
-        self._callbacks.append(callback)
+                               _lib.HANDLER(), len(self._routes) + 1)
+        self._routes.append((method, pattern, func))
+
+    def _serve(self, handle):
+        """A handler thread: takes requests until the server stops."""
+        req, res = ctypes.c_void_p(), ctypes.c_void_p()
+        req_out, res_out = ctypes.byref(req), ctypes.byref(res)
+        next_now, next_waiting = _lib.next_now, lib.roost_server_next
+        while True:
+            result = next_now(handle, 0, req_out, res_out)
+            if result == _lib.ERR_TIMEOUT:
+                # None waiting: wait with the GIL released.
+                result = next_waiting(handle, -1, req_out, res_out)
+            if result != _lib.OK:
+                return
+            index = lib.roost_request_userdata(req) or 0
+            self._answer(self._routes[index - 1], req.value, res.value)
+
+    def _answer(self, route, req_ptr, res_ptr):
+        method, pattern, func = route
+        request = Request(req_ptr, res_ptr)
+        later = False
+        try:
+            result = func(request)
+            if isinstance(result, Deferred) and result is request._deferred:
+                later = True
+                return
+            if request._deferred is not None:
+                # A Deferred the handler made but did not return: answered now.
+                request._deferred._abandon()
+            body = respond(res_ptr, result)
+            if body is not None:
+                # Streamed: the request stays readable until the body has ended.
+                later = True
+                streaming.pump(res_ptr, body, request._release)
+        except Error as e:
+            if e.code != _lib.ERR_CLOSED:  # a client that left mid-way is no error
+                self._report(method, pattern)
+            if not later:
+                lib.roost_response_abort(res_ptr)
+        except BaseException:
+            self._report(method, pattern)
+            if not later:
+                lib.roost_response_abort(res_ptr)
+        finally:
+            if not later:
+                request._release()
+
+    @staticmethod
+    def _report(method, pattern):
+        """A handler that raises gets a 500; the server goes on. Reporting must not raise
+        in turn (stderr may be closed)."""
+        try:
+            print("roost: handler for %s %s raised:" % (method, pattern), file=sys.stderr)
+            traceback.print_exc()
+        except BaseException:
+            pass
 
     def static(self, prefix, directory, cache_control=None, listing=False, revalidate=1.0):
         """Serve the files under `directory` at URL `prefix` ("/" for the whole site).
@@ -162,7 +185,13 @@ class Server:
 
     def start(self):
         """Bind and serve; returns once listening."""
-        lib.roost_server_start(self._live())
+        handle = self._live()
+        lib.roost_server_start(handle)
+        for i in range(self._thread_count):
+            thread = threading.Thread(target=self._serve, args=(handle,), daemon=True,
+                                      name="roost-python-%d" % i)
+            thread.start()
+            self._threads.append(thread)
 
     @property
     def port(self):
@@ -171,8 +200,20 @@ class Server:
 
     def stop(self):
         """Stop gracefully: refuse new connections, finish responses in flight, join the
-        threads. Does nothing if not running."""
-        lib.roost_server_stop(self._live())
+        threads. Does nothing if not running. From one of the server's own handlers it
+        raises roost.Error (it would wait for itself)."""
+        handle = self._live()
+        self._refuse_from_own_handler("stop")
+        lib.roost_server_stop(handle)
+        # The stop woke the handler threads; they end with the handler they run.
+        threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join()
+
+    def _refuse_from_own_handler(self, what):
+        if threading.current_thread() in self._threads:
+            raise Error(_lib.ERR_STATE, "roost: %s called from one of the server's own "
+                                        "handlers" % what)
 
     def close(self):
         """Stop if needed and free the server. Safe to call more than once. From one of
@@ -180,9 +221,9 @@ class Server:
         handle = getattr(self, "_handle", None)
         if not handle:
             return
+        self.stop()
         lib.roost_server_free(handle)
         self._handle = None
-        self._callbacks = []
         _open_servers.discard(self)
 
     def _live(self):
@@ -201,6 +242,5 @@ class Server:
         try:
             self.close()
         except Exception:
-            # Dropped inside one of its own handlers: the server lives on, and so must
-            # the functions the library calls.
-            _orphaned_callbacks.extend(getattr(self, "_callbacks", []))
+            # Dropped inside one of its own handlers: the server lives on.
+            pass

@@ -686,7 +686,8 @@ class LifecycleTest(unittest.TestCase):
         with roost.Server(port=0, threads=3, max_body_bytes=10, keepalive_timeout=0.2) as srv:
             srv.add_route("POST", "/", lambda req: "ok")
             srv.start()
-            self.assertEqual(len(threads() - before), 3, "three I/O threads, no others")
+            self.assertEqual(len(threads() - before), 3 + 4,
+                             "three I/O threads, and four of Python's own for the handlers")
             self.assertEqual(request(srv.port, "POST", "/", body=b"x" * 11)[0], 413)
             self.assertEqual(request(srv.port, "POST", "/", body=b"x" * 10)[0], 200)
             # The keep-alive timeout closes an idle connection long before the default 5 s.
