@@ -16,8 +16,10 @@
 from ._lib import version as __version__
 from .deferred import Deferred
 from .errors import Error
+from .events import Event, EventStream
 from .request import Headers, Request
 from .response import File
 from .server import Server
 
-__all__ = ["Deferred", "Error", "File", "Headers", "Request", "Server", "__version__"]
+__all__ = ["Deferred", "Error", "Event", "EventStream", "File", "Headers", "Request", "Server",
+           "__version__"]

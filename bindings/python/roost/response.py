@@ -4,6 +4,7 @@ import json
 import os
 
 from . import _lib
+from .events import EventStream
 
 lib = _lib.lib
 
@@ -51,6 +52,8 @@ def _encode_body(body):
         return json.dumps(body, allow_nan=False).encode("utf-8"), "application/json"
     if isinstance(body, File):
         return body, None
+    if isinstance(body, EventStream):
+        return iter(body), EventStream.content_type
     if hasattr(body, "__iter__") or hasattr(body, "__next__"):
         return iter(body), None
     raise TypeError("a handler's body must be str, bytes, dict, list, roost.File, an "
@@ -73,10 +76,13 @@ def respond(res, result):
     anything that cannot be sent, with the response not finished: the caller aborts it
     (500)."""
     status, headers, body = _split(result)
+    events = isinstance(body, EventStream)
     body, content_type = _encode_body(body)
     pairs = [(str(n), str(v)) for n, v in _header_pairs(headers)]
     if content_type and not any(n.lower() == "content-type" for n, _ in pairs):
         pairs.append(("Content-Type", content_type))
+    if events and not any(n.lower() == "cache-control" for n, _ in pairs):
+        pairs.append(("Cache-Control", "no-cache"))
     status = int(status)
     if not 0 <= status <= 0xFFFF:  # ctypes would wrap it silently; the library checks the rest
         raise ValueError("status %d is not an HTTP status" % status)

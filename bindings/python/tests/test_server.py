@@ -1,5 +1,6 @@
 """The Python binding as a user would use it, checked through http.client."""
 
+import asyncio
 import contextlib
 import hashlib
 import http.client
@@ -502,6 +503,67 @@ class StreamingTest(unittest.TestCase):
             with self.assertRaises(http.client.IncompleteRead):
                 response.read()
         self.assertIn("ValueError: the producer failed", stderr.getvalue())
+
+
+class EventStreamTest(unittest.TestCase):
+    """roost.EventStream: Server-Sent Events from an iterable or an async iterable."""
+
+    def setUp(self):
+        self.srv = roost.Server(host="127.0.0.1", port=0, shutdown_timeout=0.5)
+        self.addCleanup(self.srv.close)
+        self.go_on = threading.Event()
+        self.closed = threading.Event()
+
+        @self.srv.route("GET", "/events")
+        def events(req):
+            last = req.headers.get("Last-Event-ID")
+
+            def source():
+                try:
+                    yield "resumed after %s" % last
+                    yield roost.Event("two\nlines", event="note", id="7", retry=2500)
+                    # Silent until the test has seen a keep-alive comment.
+                    self.go_on.wait(10)
+                    yield "last"
+                finally:
+                    self.closed.set()
+
+            return roost.EventStream(source(), keepalive=0.2)
+
+        @self.srv.route("GET", "/async")
+        def async_events(req):
+            async def source():
+                for n in range(3):
+                    await asyncio.sleep(0)
+                    yield roost.Event(str(n), id=str(n))
+
+            return roost.EventStream(source(), keepalive=None)
+
+        self.srv.start()
+        self.port = self.srv.port
+
+    def test_events_keepalives_and_the_last_event_id(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        self.addCleanup(conn.close)
+        conn.request("GET", "/events", headers={"Last-Event-ID": "6"})
+        response = conn.getresponse()
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.headers["Content-Type"], "text/event-stream")
+        self.assertEqual(response.headers["Cache-Control"], "no-cache")
+        self.assertEqual(response.readline(), b"data: resumed after 6\n")
+        self.assertEqual(response.readline(), b"\n")
+        note = b"".join(response.readline() for _ in range(6))
+        self.assertEqual(note, b"event: note\nid: 7\nretry: 2500\ndata: two\ndata: lines\n\n")
+        self.assertEqual(response.readline(), b": keepalive\n")
+        self.assertEqual(response.readline(), b"\n")
+        self.go_on.set()
+        rest = response.read()
+        self.assertTrue(rest.endswith(b"data: last\n\n"), rest)
+        self.assertTrue(self.closed.wait(5))
+
+    def test_an_async_source(self):
+        status, headers, body = request(self.port, "GET", "/async")
+        self.assertEqual(body, b"id: 0\ndata: 0\n\nid: 1\ndata: 1\n\nid: 2\ndata: 2\n\n")
 
 
 class HostSafetyTest(ServerCase):
