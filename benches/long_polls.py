@@ -1,10 +1,11 @@
 """Pending deferred responses: starts bindings/c/long_poll (built by `make -C bindings/c
-PROFILE=release`) with a tick too far away to come, opens N connections that each send
-GET /poll and wait, then measures the server's resident memory per pending request and the
-latency of ordinary requests (GET /waiting, answered at once) while they wait. Loopback
-only; the connections are closed at the end.
+PROFILE=release`) with a tick too far away to come, or with --python its Python twin
+benches/long_poll_async.py (async def handlers on the server's event loop), opens N
+connections that each send GET /poll and wait, then measures the server's resident memory
+per pending request and the latency of ordinary requests (GET /waiting, answered at once)
+while they wait. Loopback only; the connections are closed at the end.
 
-    python3 benches/long_polls.py [N] [--rounds R]     (N = 10000, R = 5)
+    python3 benches/long_polls.py [N] [--rounds R] [--python]     (N = 10000, R = 5)
 """
 import asyncio
 import os
@@ -75,16 +76,26 @@ def main():
         i = args.index("--rounds")
         rounds = int(args[i + 1])
         del args[i:i + 2]
+    python = "--python" in args
+    if python:
+        args.remove("--python")
     n = int(args[0]) if args else 10000
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    subprocess.run(["cargo", "build", "--release", "--lib", "-q"], cwd=ROOT, check=True)
     subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "bindings", "c"), "PROFILE=release"],
                    check=True)
+    if python:
+        command = [sys.executable, os.path.join(ROOT, "benches", "long_poll_async.py"), "0"]
+        env = dict(os.environ, ROOST_LIBRARY=os.path.join(ROOT, "target", "release",
+                                                          "libroost.so"))
+    else:
+        command, env = [SAMPLE, "0", "100000000"], None
     results = []
     for _ in range(rounds):
         # A new server each round: memory a server got back from its clients stays its
         # own (slots are kept for reuse), so a second round would measure nothing.
-        server = subprocess.Popen([SAMPLE, "0", "100000000"], stdout=subprocess.PIPE, text=True)
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
         try:
             port = int(server.stdout.readline().rsplit(":", 1)[1].split("/")[0])
             results.append(asyncio.run(one_round(port, server.pid, n)))
@@ -94,7 +105,9 @@ def main():
     per = statistics.median(r[0] for r in results)
     quiet = statistics.median(r[1] for r in results)
     busy = statistics.median(r[2] for r in results)
-    print("%d pending long polls (C, bindings/c/long_poll), median of %d rounds:" % (n, rounds))
+    what = ("Python async, benches/long_poll_async.py" if python
+            else "C, bindings/c/long_poll")
+    print("%d pending long polls (%s), median of %d rounds:" % (n, what, rounds))
     print("  server RSS per pending request: %.0f bytes (rounds %s)"
           % (per, ", ".join("%.0f" % r[0] for r in results)))
     print("  GET /waiting latency, median: %.0f us idle, %.0f us with them pending" % (quiet, busy))

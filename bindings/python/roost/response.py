@@ -54,6 +54,8 @@ def _encode_body(body):
         return body, None
     if isinstance(body, EventStream):
         return iter(body), EventStream.content_type
+    if hasattr(body, "__aiter__"):
+        return body, None
     if hasattr(body, "__iter__") or hasattr(body, "__next__"):
         return iter(body), None
     raise TypeError("a handler's body must be str, bytes, dict, list, roost.File, an "

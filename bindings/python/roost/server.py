@@ -2,6 +2,7 @@
 
 import atexit
 import ctypes
+import inspect
 import os
 import sys
 import threading
@@ -11,6 +12,7 @@ import weakref
 from . import _lib, streaming
 from .deferred import Deferred
 from .errors import Error
+from .loop import Loop
 from .request import Request
 from .response import respond
 
@@ -68,6 +70,7 @@ class Server:
         self._handle = None
         self._routes = []
         self._threads = []
+        self._loop = Loop()
         self._thread_count = _bounded("handler_threads", handler_threads, 1, 1024)
         self._pid = os.getpid()
         opts = _lib.roost_options()
@@ -92,7 +95,8 @@ class Server:
         """Decorator: route `method` requests matching `pattern` ("/hello/{name}",
         "/files/*") to the function, which takes a Request and returns the response:
         str, bytes, dict/list (JSON), roost.File, None, a generator or other iterator of
-        str/bytes (streamed), (status, body) or (status, headers, body)."""
+        str/bytes, or an async iterable (streamed), a roost.EventStream, (status, body) or
+        (status, headers, body). An async def function runs on the server's event loop."""
 
         def register(func):
             self.add_route(method, pattern, func)
@@ -130,6 +134,11 @@ class Server:
         later = False
         try:
             result = func(request)
+            if inspect.iscoroutine(result):
+                # An async def handler: it runs on the server's event loop, which answers.
+                later = True
+                self._loop.answer(result, request, res_ptr, lambda: self._report(method, pattern))
+                return
             if isinstance(result, Deferred) and result is request._deferred:
                 later = True
                 return
@@ -140,7 +149,10 @@ class Server:
             if body is not None:
                 # Streamed: the request stays readable until the body has ended.
                 later = True
-                streaming.pump(res_ptr, body, request._release)
+                if hasattr(body, "__aiter__"):
+                    self._loop.pump(res_ptr, body, request._release)
+                else:
+                    streaming.pump(res_ptr, body, request._release)
         except Error as e:
             if e.code != _lib.ERR_CLOSED:  # a client that left mid-way is no error
                 self._report(method, pattern)
@@ -209,6 +221,8 @@ class Server:
         threads, self._threads = self._threads, []
         for thread in threads:
             thread.join()
+        # Its clients are gone: what still runs on the event loop is cancelled.
+        self._loop.close()
 
     def _refuse_from_own_handler(self, what):
         if threading.current_thread() in self._threads:

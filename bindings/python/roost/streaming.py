@@ -8,6 +8,7 @@ once if it waits for the client. An iterator that raises cuts the body short: th
 sees it incomplete, never a clean end.
 """
 
+import asyncio
 import sys
 import threading
 import traceback
@@ -76,7 +77,26 @@ class _Writer:
             _waiting.pop(self._key, None)
 
 
+def _from_async(aiterable):
+    """An async iterable's items, one by one, from an event loop of this thread's own."""
+    loop = asyncio.new_event_loop()
+    iterator = aiterable.__aiter__()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(iterator.__anext__())
+            except StopAsyncIteration:
+                return
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            loop.run_until_complete(aclose())
+        loop.close()
+
+
 def _run(res, iterator, release):
+    if hasattr(iterator, "__aiter__"):
+        iterator = _from_async(iterator)
     writer = _Writer(res)
     end = lib.roost_response_finish
     try:

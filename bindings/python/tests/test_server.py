@@ -566,6 +566,88 @@ class EventStreamTest(unittest.TestCase):
         self.assertEqual(body, b"id: 0\ndata: 0\n\nid: 1\ndata: 1\n\nid: 2\ndata: 2\n\n")
 
 
+class AsyncTest(unittest.TestCase):
+    """async def handlers and async generators, on the server's own event loop."""
+
+    def setUp(self):
+        self.srv = roost.Server(host="127.0.0.1", port=0, shutdown_timeout=0.5)
+        self.addCleanup(self.srv.close)
+        self.waiting = []
+        self.started = threading.Event()
+        self.cancelled = threading.Event()
+        gate = {}
+
+        @self.srv.route("GET", "/wait")
+        async def wait(req):
+            event = gate.setdefault("event", asyncio.Event())
+            self.waiting.append(1)
+            await event.wait()
+            return "released " + req.path
+
+        @self.srv.route("GET", "/release")
+        async def release(req):
+            gate.setdefault("event", asyncio.Event()).set()
+            return "ok"
+
+        @self.srv.route("GET", "/forever")
+        async def forever(req):
+            self.started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancelled.set()
+                raise
+
+        @self.srv.route("GET", "/agen")
+        def agen(req):
+            async def body():
+                for word in ("async ", "generator ", "body"):
+                    await asyncio.sleep(0)
+                    yield word
+            return body()
+
+        @self.srv.route("GET", "/raises")
+        async def raises(req):
+            raise ValueError("async failure")
+
+        self.srv.start()
+        self.port = self.srv.port
+
+    def test_pending_coroutines_cost_no_thread(self):
+        threads_before = len(os.listdir("/proc/self/task"))
+        results = []
+        clients = [threading.Thread(target=lambda: results.append(request(self.port, "GET", "/wait")))
+                   for _ in range(40)]
+        for client in clients:
+            client.start()
+        deadline = time.monotonic() + 10
+        while len(self.waiting) < 40 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(len(self.waiting), 40)
+        # The 40 client threads are the test's; the server added one, the event loop.
+        self.assertLessEqual(len(os.listdir("/proc/self/task")), threads_before + 40 + 1)
+        self.assertEqual(request(self.port, "GET", "/release")[2], b"ok")
+        for client in clients:
+            client.join(10)
+        self.assertEqual(sorted(r[2] for r in results), [b"released /wait"] * 40)
+
+    def test_a_client_that_leaves_cancels_the_coroutine(self):
+        with socket.create_connection(("127.0.0.1", self.port)) as sock:
+            sock.sendall(b"GET /forever HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertTrue(self.started.wait(10))
+        self.assertTrue(self.cancelled.wait(5), "the coroutine was not cancelled")
+        # The loop goes on.
+        self.assertEqual(request(self.port, "GET", "/agen")[2], b"async generator body")
+
+    def test_an_async_generator_streams_and_a_raising_coroutine_gets_500(self):
+        status, headers, body = request(self.port, "GET", "/agen")
+        self.assertEqual((status, headers["Transfer-Encoding"], body),
+                         (200, "chunked", b"async generator body"))
+        with contextlib.redirect_stderr(io.StringIO()) as stderr:
+            self.assertEqual(request(self.port, "GET", "/raises")[0], 500)
+        self.assertIn("ValueError: async failure", stderr.getvalue())
+
+
 class HostSafetyTest(ServerCase):
     def test_json_with_nan_is_refused(self):
         self.srv.add_route("GET", "/nan", lambda req: {"x": float("nan")})

@@ -1,0 +1,184 @@
+"""`async def` handlers and async iterables as bodies, on one asyncio event loop that the
+server owns (a thread of its own, started with the first coroutine). A pending coroutine
+costs no thread, so thousands of long polls wait on one; a client that leaves cancels its
+handler's coroutine (CancelledError inside it)."""
+
+import asyncio
+import sys
+import threading
+import traceback
+
+from . import _lib, streaming
+from .response import respond
+
+lib = _lib.lib
+
+# What a callback from the library needs, by the key it carries (a ctypes callback cannot
+# hold a Python object, and one callback serves all): (loop, function to call on it).
+_waiting = {}
+_waiting_lock = threading.Lock()
+_next_key = [1]
+
+
+def _register(loop, fn):
+    with _waiting_lock:
+        key = _next_key[0]
+        _next_key[0] += 1
+        _waiting[key] = (loop, fn)
+    return key
+
+
+def _forget(key):
+    with _waiting_lock:
+        _waiting.pop(key, None)
+
+
+def _wake(res_ptr, key):
+    """Runs on a server I/O thread (client gone, or room in a stream): hands the news to
+    the loop."""
+    with _waiting_lock:
+        entry = _waiting.get(key or 0)
+    if entry is not None:
+        loop, fn = entry
+        try:
+            loop.call_soon_threadsafe(fn)
+        except RuntimeError:  # the loop is closed: the server is gone
+            pass
+
+
+_ON_EVENT = _lib.CLOSE_CALLBACK(_wake)
+
+
+class Loop:
+    """The server's event loop thread."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop = None
+        self._thread = None
+
+    def _running(self):
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                                name="roost-asyncio")
+                self._thread.start()
+            return self._loop
+
+    def answer(self, coro, request, res, report):
+        """Runs the handler's coroutine `coro` on the loop, then sends what it returns."""
+        loop = self._running()
+        asyncio.run_coroutine_threadsafe(_answer(coro, request, res, report, loop), loop)
+
+    def pump(self, res, aiterable, release):
+        """Streams an async iterable into the response `res` (its head sent) on the loop."""
+        loop = self._running()
+        asyncio.run_coroutine_threadsafe(pump(res, aiterable, release, loop), loop)
+
+    def close(self):
+        """Cancels what still runs and stops the loop (the server is stopped: its clients
+        are gone)."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None:
+            return
+
+        def stop():
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.call_soon(loop.stop)
+
+        loop.call_soon_threadsafe(stop)
+        thread.join()
+        loop.close()
+
+
+async def _answer(coro, request, res, report, loop):
+    task = asyncio.current_task()
+    key = _register(loop, task.cancel)
+    # A client that leaves cancels the handler; a finish under way hears nothing more.
+    lib.roost_response_on_close(res, _ON_EVENT, key)
+    later = False
+    try:
+        result = await coro
+        lib.roost_response_on_close(res, _lib.CLOSE_CALLBACK(), None)
+        body = respond(res, result)
+        if body is not None:
+            later = True
+            if hasattr(body, "__aiter__"):
+                await pump(res, body, request._release, loop)
+            else:
+                streaming.pump(res, body, request._release)
+    except asyncio.CancelledError:
+        if not later:
+            lib.roost_response_abort(res)  # the client left: nothing is sent
+    except _lib.Error as e:
+        if e.code != _lib.ERR_CLOSED:
+            report()
+        if not later:
+            lib.roost_response_abort(res)
+    except BaseException:
+        report()
+        if not later:
+            lib.roost_response_abort(res)
+    finally:
+        _forget(key)
+        if not later:
+            request._release()
+
+
+async def pump(res, aiterable, release, loop):
+    """Writes each item of `aiterable` to the streamed response `res`, waiting (on the
+    loop) while its buffer is full; ends the response."""
+    room = asyncio.Event()
+    key = _register(loop, room.set)
+    end = lib.roost_response_finish
+    iterator = aiterable.__aiter__()
+    try:
+        async for item in iterator:
+            if isinstance(item, str):
+                data = item.encode("utf-8")
+            elif isinstance(item, (bytes, bytearray, memoryview)):
+                data = bytes(item)
+            else:
+                raise TypeError("a streamed body's items must be str or bytes, not %s"
+                                % type(item).__name__)
+            if data and not await _write(res, data, room, key):
+                break
+    except asyncio.CancelledError:
+        end = lib.roost_response_abort
+    except BaseException:
+        end = lib.roost_response_abort
+        try:
+            print("roost: a streamed body raised:", file=sys.stderr)
+            traceback.print_exc()
+        except BaseException:
+            pass
+    finally:
+        _forget(key)
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            try:
+                await aclose()
+            except BaseException:
+                pass
+        release()
+        end(res)
+
+
+async def _write(res, data, room, key):
+    """True once `data` is queued; False if the client has gone."""
+    while True:
+        result = lib.roost_response_write(res, data, len(data))
+        if result == _lib.OK:
+            return True
+        if result == _lib.ERR_CLOSED:
+            return False
+        if result != _lib.ERR_AGAIN:
+            raise _lib.Error(result, lib.roost_last_error().decode("utf-8", "replace"))
+        room.clear()
+        if lib.roost_response_on_writable(res, _ON_EVENT, key) == _lib.ERR_CLOSED:
+            return False
+        await room.wait()
