@@ -11,7 +11,7 @@ use roost::h1::inbuf::InBuf;
 use roost::h1::output::{Chunk, Output};
 use roost::h1::{Env, Next, Session};
 use roost::http::answer;
-use roost::{Handler, Limits, Request, Response};
+use roost::{Handler, Limits, Placement, Request, Response};
 
 struct Echo;
 
@@ -31,8 +31,12 @@ impl Handler for Echo {
         req.path().len() % 2 == 0
     }
 
-    fn may_block(&self, req: &Request) -> bool {
-        req.path().len() % 3 == 0
+    fn placement(&self, req: &Request) -> Placement {
+        if req.path().len() % 3 == 0 {
+            Placement::Blocking
+        } else {
+            Placement::Here
+        }
     }
 }
 
@@ -58,6 +62,7 @@ fuzz_target!(|data: &[u8]| {
         max_uri: 128,
         max_headers: 16,
         max_body: 1024,
+        ..Limits::default()
     };
     let date = *b"Thu, 01 Jan 1970 00:00:00 GMT";
     let env = Env {
@@ -88,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
                 &mut response,
                 0,
                 &mut |session, _, _| {
-                    if divert && Echo.may_block(session.request()) {
+                    if divert && Echo.placement(session.request()) == Placement::Blocking {
                         taken = Some(session.take_request());
                         return true;
                     }
@@ -113,6 +118,7 @@ fuzz_target!(|data: &[u8]| {
                 Next::Read { .. } | Next::Stalled => {}
                 Next::Head | Next::Request => unreachable!("serve answers these"),
                 Next::Deferred => unreachable!("Echo answers at once"),
+                Next::Streaming => unreachable!("Echo does not stream"),
             }
             break;
         }

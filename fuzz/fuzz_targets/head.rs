@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
             max_uri: 16 + usize::from(knob / 4),
             max_headers: 1 + usize::from(knob % 8),
             max_body: u64::from(knob),
+            ..Limits::default()
         }
     };
     let mut buf = input.to_vec();
