@@ -443,9 +443,11 @@ impl Slot {
         }
         state.finished = true;
         if let Some(stream) = state.stream.take() {
+            // Asked before the end is queued: once it is, the connection may send it and
+            // let go of its end at once, which then reads as gone too.
+            let unsent = stream.is_gone();
             // The end of the body is queued (after whatever writes are under way).
             stream.end(end);
-            let unsent = stream.is_gone();
             drop(stream);
             // Streamed during the handler call and not handed over yet: it leaves, whole,
             // when it is.
