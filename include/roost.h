@@ -595,7 +595,8 @@ enum roost_result roost_request_peer(const struct roost_request *req,
 /**
  * The `userdata` given to `roost_server_route` for the route that matched the request:
  * for a thread that takes requests with `roost_server_next`, which route (and which of
- * its own handlers) it is. NULL for a NULL or finished handle.
+ * its own handlers) it is. It describes the route, so it is given also once the client
+ * has gone; NULL for a NULL or finished handle.
  *
  * # Safety
  * `req` must be NULL or a handle passed to a handler (or given by `roost_server_next`).

@@ -91,7 +91,7 @@ static void *produce(void *arg) {
 static int32_t bytes_handler(roost_request *req, roost_response *res, void *userdata) {
     (void)userdata;
     roost_str n;
-    roost_request_param(req, "n", 1, &n);
+    if (roost_request_param(req, "n", 1, &n) != ROOST_OK) return ROOST_HANDLER_FAILED;
     char digits[24] = {0};
     memcpy(digits, n.ptr, n.len < sizeof digits - 1 ? n.len : sizeof digits - 1);
     struct producer *p = calloc(1, sizeof *p);

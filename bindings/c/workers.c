@@ -47,7 +47,10 @@ static void *worker(void *arg) {
         if (r != ROOST_OK) break; /* ROOST_ERR_STATE: the server is stopping */
         roost_str n;
         char digits[24] = {0}, body[32];
-        roost_request_param(req, "n", 1, &n);
+        if (roost_request_param(req, "n", 1, &n) != ROOST_OK) {
+            roost_response_finish(res); /* ROOST_ERR_CLOSED: its client left */
+            continue;
+        }
         memcpy(digits, n.ptr, n.len < sizeof digits - 1 ? n.len : sizeof digits - 1);
         int len = snprintf(body, sizeof body, "%lu\n", primes_below(strtoul(digits, NULL, 10)));
         roost_response_add_header(res, "Content-Type", 12, "text/plain", 10);

@@ -4,7 +4,7 @@ use std::cell::{OnceCell, RefCell};
 use std::ffi::{c_char, c_void};
 use std::ops::Range;
 
-use super::exchange::Slot;
+use super::exchange::{Over, Slot};
 use super::result::*;
 use super::strings::{bytes_arg, roost_str};
 use crate::http::path::normalize;
@@ -549,17 +549,23 @@ pub unsafe extern "C" fn roost_request_peer(
 
 /// The `userdata` given to `roost_server_route` for the route that matched the request:
 /// for a thread that takes requests with `roost_server_next`, which route (and which of
-/// its own handlers) it is. NULL for a NULL or finished handle.
+/// its own handlers) it is. It describes the route, so it is given also once the client
+/// has gone; NULL for a NULL or finished handle.
 ///
 /// # Safety
 /// `req` must be NULL or a handle passed to a handler (or given by `roost_server_next`).
 #[no_mangle]
 pub unsafe extern "C" fn roost_request_userdata(req: *const roost_request) -> *mut c_void {
     guard!(std::ptr::null_mut(), {
-        // SAFETY: per the contract.
-        match unsafe { request_arg(req) } {
-            Some(req) => req.userdata,
-            None => std::ptr::null_mut(),
+        if req.is_null() {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: per the contract, a handle passed to a handler: its slot is never freed.
+        match unsafe { Slot::of_request(req) }.check_request_open() {
+            // SAFETY: a handle whose exchange is not over is bound; only its userdata is
+            // read, which its binding set.
+            Ok(()) | Err(Over::Gone) => unsafe { (*req).userdata },
+            Err(_) => std::ptr::null_mut(),
         }
     })
 }

@@ -7,12 +7,14 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
 use std::time::Duration;
 
+use super::exchange::{Over, Slot};
 use super::handler::{roost_handler, take_bound, CHandler};
 use super::options::{read_options, roost_options, roost_options_init, to_config};
 use super::request::roost_request;
 use super::response::roost_response;
 use super::result::*;
 use super::strings::bytes_arg;
+use crate::http::stream::End;
 use crate::http::{answer, Response};
 use crate::router::Router;
 use crate::server::{Config, NextError, Server};
@@ -321,6 +323,14 @@ pub unsafe extern "C" fn roost_server_next(
             match (response.take_deferral(), bound) {
                 (Some(deferral), Some((bound_req, bound_res))) => {
                     deferral.adopt(later);
+                    // SAFETY: the handle was just bound to a live slot.
+                    let slot = unsafe { Slot::of(bound_res) };
+                    if let Err(Over::Gone) = slot.check_open() {
+                        // Its client left (or ended its side) while it waited: nobody to
+                        // answer. Released here; the next one is taken.
+                        slot.finish(End::Finished);
+                        continue;
+                    }
                     // SAFETY: both are non-NULL and writable, per the contract.
                     unsafe {
                         req.write(bound_req);

@@ -141,11 +141,13 @@ _declare("roost_result_str", ctypes.c_char_p, [ctypes.c_int32])
 _declare("roost_last_error", ctypes.c_char_p, [])
 _declare("roost_options_init", _r, [ctypes.POINTER(roost_options), _n], checked=True)
 _declare("roost_server_new", _r, [ctypes.POINTER(roost_options), ctypes.POINTER(_p)], checked=True)
-_declare("roost_server_route", _r, [_p, _s, _n, _s, _n, HANDLER, _p], checked=True)
-_declare("roost_server_static", _r, [_p, _s, _n, _s, _n], checked=True)
+# These wait for a stop under way (roost_server_start, _stop, _free and _next too): with the
+# GIL released, or the stop's callbacks into Python could never run.
+_declare("roost_server_route", _r, [_p, _s, _n, _s, _n, HANDLER, _p], checked=True, blocks=True)
+_declare("roost_server_static", _r, [_p, _s, _n, _s, _n], checked=True, blocks=True)
 _declare("roost_mount_options_init", _r, [ctypes.POINTER(roost_mount_options), _n], checked=True)
 _declare("roost_server_static_with", _r, [_p, _s, _n, _s, _n, ctypes.POINTER(roost_mount_options)],
-         checked=True)
+         checked=True, blocks=True)
 _declare("roost_server_start", _r, [_p], checked=True, blocks=True)
 _declare("roost_server_port", ctypes.c_uint16, [_p])
 _declare("roost_server_stop", _r, [_p], checked=True, blocks=True)

@@ -50,7 +50,11 @@ class Deferred:
             self._key = _next_key[0]
             _next_key[0] += 1
             _waiting[self._key] = self
-        lib.roost_response_on_close(res_ptr, _ON_CLOSE, self._key)
+        if lib.roost_response_on_close(res_ptr, _ON_CLOSE, self._key) == _lib.ERR_CLOSED:
+            # Gone before we could watch: as if its callback had run.
+            with _waiting_lock:
+                _waiting.pop(self._key, None)
+            self._closed = True
         # One that is dropped without respond() (after its client left, say) is finished
         # then, so that the library's memory for it goes back.
         self._finalizer = weakref.finalize(self, lib.roost_response_finish, res_ptr)
@@ -92,7 +96,9 @@ class Deferred:
             self._finalizer.detach()
             if streamed is None:
                 self._request._release()
-        if streamed is not None:
+        if streamed is not None and hasattr(streamed, "__aiter__") and self._request._loop:
+            self._request._loop.pump(self._res, streamed, self._request._release)
+        elif streamed is not None:
             streaming.pump(self._res, streamed, self._request._release)
 
     def _abandon(self):

@@ -77,8 +77,41 @@ class EventStream:
         raise TypeError("an EventStream's items must be str or roost.Event, not %s"
                         % type(item).__name__)
 
+    @property
+    def is_async(self):
+        """Whether the source is an async iterable (then this is one too, for the
+        server's event loop to pump)."""
+        return hasattr(self._source, "__aiter__")
+
+    async def __aiter__(self):
+        source = self._source.__aiter__()
+        pending = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(source.__anext__())
+                try:
+                    # shield: a keep-alive must not cancel the source's own wait.
+                    item = await asyncio.wait_for(asyncio.shield(pending), self._keepalive)
+                except asyncio.TimeoutError:
+                    yield _KEEPALIVE
+                    continue
+                except StopAsyncIteration:
+                    return
+                pending = None
+                yield self._encode(item)
+        finally:
+            if pending is not None:
+                pending.cancel()
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
     def __iter__(self):
-        if self._keepalive is None and not hasattr(self._source, "__aiter__"):
+        if self.is_async:
+            raise TypeError("an EventStream of an async source is pumped by the server's "
+                            "event loop")
+        if self._keepalive is None:
             for item in self._source:
                 yield self._encode(item)
             return
@@ -115,29 +148,15 @@ class EventStream:
             return False
 
         try:
-            if hasattr(self._source, "__aiter__"):
-                asyncio.run(self._read_async(put, stop))
-            else:
-                source = iter(self._source)
-                try:
-                    for item in source:
-                        if not put(item):
-                            break
-                finally:
-                    close = getattr(source, "close", None)
-                    if close is not None:
-                        close()
+            source = iter(self._source)
+            try:
+                for item in source:
+                    if not put(item):
+                        break
+            finally:
+                close = getattr(source, "close", None)
+                if close is not None:
+                    close()
             put(_END)
         except BaseException as e:
             put(e)
-
-    async def _read_async(self, put, stop):
-        source = self._source.__aiter__()
-        try:
-            async for item in source:
-                if not await asyncio.to_thread(put, item) or stop.is_set():
-                    break
-        finally:
-            aclose = getattr(source, "aclose", None)
-            if aclose is not None:
-                await aclose()

@@ -85,21 +85,34 @@ class Loop:
         if loop is None:
             return
 
-        def stop():
-            for task in asyncio.all_tasks(loop):
+        async def shut_down():
+            # Cancelled, then awaited: their cleanup (which finishes their responses, so
+            # that the library lets go of them) runs to its end.
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
                 task.cancel()
-            loop.call_soon(loop.stop)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await loop.shutdown_asyncgens()
 
-        loop.call_soon_threadsafe(stop)
+        try:
+            asyncio.run_coroutine_threadsafe(shut_down(), loop).result(timeout=10)
+        except Exception:
+            pass
+        loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
+
+    def owns_current_thread(self):
+        with self._lock:
+            return self._thread is threading.current_thread()
 
 
 async def _answer(coro, request, res, report, loop):
     task = asyncio.current_task()
     key = _register(loop, task.cancel)
     # A client that leaves cancels the handler; a finish under way hears nothing more.
-    lib.roost_response_on_close(res, _ON_EVENT, key)
+    if lib.roost_response_on_close(res, _ON_EVENT, key) == _lib.ERR_CLOSED:
+        task.cancel()  # gone already: CancelledError at the handler's first await
     later = False
     try:
         result = await coro

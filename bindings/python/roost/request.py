@@ -69,6 +69,8 @@ class Request:
         self._res = res_ptr
         self._cache = {}
         self._deferred = None
+        # The server's event loop, for a Deferred whose body is an async iterable.
+        self._loop = None
 
     def _release(self):
         self._ptr = None

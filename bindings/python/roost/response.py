@@ -53,7 +53,7 @@ def _encode_body(body):
     if isinstance(body, File):
         return body, None
     if isinstance(body, EventStream):
-        return iter(body), EventStream.content_type
+        return (body if body.is_async else iter(body)), EventStream.content_type
     if hasattr(body, "__aiter__"):
         return body, None
     if hasattr(body, "__iter__") or hasattr(body, "__next__"):

@@ -125,19 +125,23 @@ class Server:
                 result = next_waiting(handle, -1, req_out, res_out)
             if result != _lib.OK:
                 return
-            index = lib.roost_request_userdata(req) or 0
+            index = lib.roost_request_userdata(req)
+            if not index:  # no route of ours (cannot happen): nothing to answer with
+                lib.roost_response_abort(res)
+                continue
             self._answer(self._routes[index - 1], req.value, res.value)
 
     def _answer(self, route, req_ptr, res_ptr):
         method, pattern, func = route
         request = Request(req_ptr, res_ptr)
+        request._loop = self._loop
         later = False
         try:
             result = func(request)
             if inspect.iscoroutine(result):
                 # An async def handler: it runs on the server's event loop, which answers.
-                later = True
                 self._loop.answer(result, request, res_ptr, lambda: self._report(method, pattern))
+                later = True
                 return
             if isinstance(result, Deferred) and result is request._deferred:
                 later = True
@@ -225,7 +229,11 @@ class Server:
         self._loop.close()
 
     def _refuse_from_own_handler(self, what):
-        if threading.current_thread() in self._threads:
+        current = threading.current_thread()
+        # Its handler threads, its event loop, and the threads that pump its streams: the
+        # stop would wait for each of them.
+        if current in self._threads or self._loop.owns_current_thread() or \
+                current.name in ("roost-stream", "roost-events"):
             raise Error(_lib.ERR_STATE, "roost: %s called from one of the server's own "
                                         "handlers" % what)
 

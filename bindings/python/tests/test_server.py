@@ -648,6 +648,73 @@ class AsyncTest(unittest.TestCase):
         self.assertIn("ValueError: async failure", stderr.getvalue())
 
 
+class HandlerThreadsTest(unittest.TestCase):
+    """Python's own handler threads and the requests they take."""
+
+    def test_a_request_whose_client_left_while_it_waited_runs_no_handler(self):
+        busy, release = threading.Event(), threading.Event()
+        calls = []
+        with roost.Server(port=0, handler_threads=1) as srv:
+
+            @srv.route("GET", "/slow")
+            def slow(req):
+                busy.set()
+                release.wait(10)
+                return "slow"
+
+            @srv.route("GET", "/a")
+            def a(req):
+                calls.append("a")
+                return "a"
+
+            @srv.route("POST", "/last")
+            def last(req):
+                calls.append("last")
+                return "last"
+
+            srv.start()
+            slow_client = threading.Thread(target=request, args=(srv.port, "GET", "/slow"))
+            slow_client.start()
+            self.assertTrue(busy.wait(10))
+            # Queued behind /slow, then its client ends its side: it has left.
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as sock:
+                sock.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+                sock.shutdown(socket.SHUT_WR)
+                release.set()
+                slow_client.join(10)
+                self.assertEqual(sock.recv(100), b"", "closed without an answer")
+            self.assertEqual(request(srv.port, "GET", "/a")[2], b"a")
+        self.assertEqual(calls, ["a"], "only the request whose client stayed ran")
+
+    def test_registering_while_a_stop_waits_on_a_pending_response_does_not_hang(self):
+        srv = roost.Server(port=0, shutdown_timeout=0.3)
+        self.addCleanup(srv.close)
+        parked = threading.Event()
+
+        @srv.route("GET", "/wait")
+        def wait(req):
+            later = req.defer()
+            later.on_close(lambda: None)
+            parked.set()
+            return later
+
+        srv.start()
+        sock = socket.create_connection(("127.0.0.1", srv.port))
+        self.addCleanup(sock.close)
+        sock.sendall(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertTrue(parked.wait(10))
+        stopper = threading.Thread(target=srv.stop, daemon=True)
+        stopper.start()
+        # The stop closes the pending connection at its deadline, calling Python back:
+        # a registration waiting for the stop meanwhile must not hold the GIL.
+        register = threading.Thread(target=srv.add_route, args=("GET", "/x", lambda r: "x"),
+                                    daemon=True)
+        register.start()
+        stopper.join(10)
+        register.join(10)
+        self.assertFalse(stopper.is_alive() or register.is_alive(), "deadlocked")
+
+
 class HostSafetyTest(ServerCase):
     def test_json_with_nan_is_refused(self):
         self.srv.add_route("GET", "/nan", lambda req: {"x": float("nan")})
