@@ -1,6 +1,6 @@
 /*
  * Helpers shared by the C test programs: a CHECK that counts failures instead of
- * stopping, and a loopback connect.
+ * stopping, a loopback connect, a monotonic clock, and a send of a whole string.
  */
 #ifndef ROOST_CHECK_H
 #define ROOST_CHECK_H
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "roost.h"
@@ -41,6 +42,23 @@ static int connect_loopback(uint16_t port) {
         return -1;
     }
     return fd;
+}
+
+/* Seconds on the monotonic clock. */
+static inline double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Sends the NUL-terminated `bytes` whole (or until the peer is gone). */
+static inline void send_all(int fd, const char *bytes) {
+    size_t len = strlen(bytes), sent = 0;
+    while (sent < len) {
+        ssize_t n = send(fd, bytes + sent, len - sent, MSG_NOSIGNAL);
+        if (n <= 0) return;
+        sent += (size_t)n;
+    }
 }
 
 /* Prints the verdict and gives the exit status. */

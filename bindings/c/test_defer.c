@@ -23,21 +23,6 @@ static void pause_ms(long ms) {
     nanosleep(&t, NULL);
 }
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void send_all(int fd, const char *bytes) {
-    size_t len = strlen(bytes), sent = 0;
-    while (sent < len) {
-        ssize_t n = send(fd, bytes + sent, len - sent, MSG_NOSIGNAL);
-        if (n <= 0) return;
-        sent += (size_t)n;
-    }
-}
-
 /* Reads until `count` responses ending in `marker` arrived, the server closed, or 10 s
  * passed; returns the bytes read (NUL-terminated in `out`). */
 static size_t read_until(int fd, char *out, size_t cap, const char *marker, int count) {

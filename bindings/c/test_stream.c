@@ -19,21 +19,6 @@
 
 #define S(literal) literal, (sizeof literal - 1)
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void send_all(int fd, const char *bytes) {
-    size_t len = strlen(bytes), sent = 0;
-    while (sent < len) {
-        ssize_t n = send(fd, bytes + sent, len - sent, MSG_NOSIGNAL);
-        if (n <= 0) return;
-        sent += (size_t)n;
-    }
-}
-
 /* Waits up to 20 s (valgrind is slow) for `flag` to reach `value`. */
 static int wait_for(atomic_int *flag, int value) {
     double deadline = now_s() + 20;

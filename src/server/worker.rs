@@ -253,6 +253,11 @@ impl Worker {
     /// come back, or a stop.
     fn on_mail(&mut self, now: Instant) {
         let mail = self.mailbox.take();
+        // A stop first: answers that came with it close their connections, as the stop
+        // asks (they may have been posted after the stop began, before this look).
+        if self.core.stopping.load(Ordering::Acquire) {
+            self.begin_stop(now);
+        }
         for letter in mail.letters {
             let (token, action) = match letter {
                 Letter::Answer { token, response } => (token, Action::Answered(response)),
@@ -272,9 +277,6 @@ impl Worker {
                     self.drive(slot, now, Action::Event);
                 }
             }
-        }
-        if self.core.stopping.load(Ordering::Acquire) {
-            self.begin_stop(now);
         }
     }
 

@@ -4,21 +4,19 @@ import threading
 import weakref
 
 from . import _lib, streaming
+from ._keys import Keys
 from .response import respond
 
 lib = _lib.lib
 
 # The Deferred objects whose client may still leave, by the key their on_close callback
 # carries (a ctypes callback cannot hold a Python object, and one callback serves all).
-_waiting = {}
-_waiting_lock = threading.Lock()
-_next_key = [1]
+_waiting = Keys()
 
 
 def _client_left(res_ptr, key):
     """Runs on one of the server's I/O threads when a deferred response's client leaves."""
-    with _waiting_lock:
-        deferred = _waiting.pop(key or 0, None)
+    deferred = _waiting.pop(key)
     if deferred is not None:
         deferred._client_left()
 
@@ -46,14 +44,10 @@ class Deferred:
         self._done = False
         self._closed = False
         self._callbacks = []
-        with _waiting_lock:
-            self._key = _next_key[0]
-            _next_key[0] += 1
-            _waiting[self._key] = self
+        self._key = _waiting.add(self)
         if lib.roost_response_on_close(res_ptr, _ON_CLOSE, self._key) == _lib.ERR_CLOSED:
             # Gone before we could watch: as if its callback had run.
-            with _waiting_lock:
-                _waiting.pop(self._key, None)
+            _waiting.pop(self._key)
             self._closed = True
         # One that is dropped without respond() (after its client left, say) is finished
         # then, so that the library's memory for it goes back.
@@ -80,8 +74,7 @@ class Deferred:
             if self._done:
                 raise RuntimeError("roost: Deferred.respond called twice")
             self._done = True
-        with _waiting_lock:
-            _waiting.pop(self._key, None)
+        _waiting.pop(self._key)
         streamed = None
         try:
             if self._closed:
@@ -106,8 +99,7 @@ class Deferred:
         self._finalizer.detach()
         with self._lock:
             self._done = True
-        with _waiting_lock:
-            _waiting.pop(self._key, None)
+        _waiting.pop(self._key)
 
     def _client_left(self):
         with self._lock:

@@ -9,35 +9,28 @@ import threading
 import traceback
 
 from . import _lib, streaming
+from ._keys import Keys
 from .response import respond
 
 lib = _lib.lib
 
 # What a callback from the library needs, by the key it carries (a ctypes callback cannot
 # hold a Python object, and one callback serves all): (loop, function to call on it).
-_waiting = {}
-_waiting_lock = threading.Lock()
-_next_key = [1]
+_waiting = Keys()
 
 
 def _register(loop, fn):
-    with _waiting_lock:
-        key = _next_key[0]
-        _next_key[0] += 1
-        _waiting[key] = (loop, fn)
-    return key
+    return _waiting.add((loop, fn))
 
 
 def _forget(key):
-    with _waiting_lock:
-        _waiting.pop(key, None)
+    _waiting.pop(key)
 
 
 def _wake(res_ptr, key):
     """Runs on a server I/O thread (client gone, or room in a stream): hands the news to
     the loop."""
-    with _waiting_lock:
-        entry = _waiting.get(key or 0)
+    entry = _waiting.get(key)
     if entry is not None:
         loop, fn = entry
         try:

@@ -14,20 +14,18 @@ import threading
 import traceback
 
 from . import _lib
+from ._keys import Keys
 
 lib = _lib.lib
 
 # The threads waiting for room in their stream, by the key their callback carries (a
 # ctypes callback cannot hold a Python object, and one callback serves all).
-_waiting = {}
-_waiting_lock = threading.Lock()
-_next_key = [1]
+_waiting = Keys()
 
 
 def _writable(res_ptr, key):
     """Runs on a server I/O thread when a stream has room again, or its client left."""
-    with _waiting_lock:
-        event = _waiting.get(key or 0)
+    event = _waiting.get(key)
     if event is not None:
         event.set()
 
@@ -50,10 +48,7 @@ class _Writer:
     def __init__(self, res):
         self._res = res
         self._room = threading.Event()
-        with _waiting_lock:
-            self._key = _next_key[0]
-            _next_key[0] += 1
-            _waiting[self._key] = self._room
+        self._key = _waiting.add(self._room)
 
     def write(self, data):
         """True once `data` is queued; False if the client has gone."""
@@ -73,8 +68,7 @@ class _Writer:
             self._room.wait()
 
     def close(self):
-        with _waiting_lock:
-            _waiting.pop(self._key, None)
+        _waiting.pop(self._key)
 
 
 def _from_async(aiterable):
