@@ -328,6 +328,42 @@ typedef void (*roost_close_callback)(struct roost_response *res, void *userdata)
 typedef void (*roost_writable_callback)(struct roost_response *res, void *userdata);
 
 /**
+ * Called once with a route's `userdata` when the server is freed (see
+ * `roost_route_options.free_userdata`).
+ */
+typedef void (*roost_free_callback)(void *userdata);
+
+/**
+ * How a route is served. Start from `roost_route_options_init`, then change what you
+ * need; like `roost_options`, it is versioned by `size`.
+ */
+typedef struct roost_route_options {
+    /**
+     * `sizeof(roost_route_options)` as the caller compiled it.
+     */
+    size_t size;
+    /**
+     * The most request content this route takes, in bytes, after de-chunking; past it:
+     * 413, before any of it is read and with no `100 Continue` (so a client waiting on
+     * `Expect: 100-continue` never sends it). It may be more or less than the server's
+     * `max_body_bytes`. 0 (the default): the server's.
+     */
+    uint64_t max_body_bytes;
+    /**
+     * Called once with the route's `userdata` when the server is freed (or when the
+     * registration fails), on the thread that frees it: the route's userdata can be
+     * owned by the server. NULL (the default): nothing is called.
+     */
+    roost_free_callback free_userdata;
+    /**
+     * Whether the handler may block, and so runs on a handler thread when the server has
+     * them (`opts.handler_threads`). false: it is quick, and runs on the I/O thread that
+     * read the request even then (no hand-over to another thread). Default true.
+     */
+    bool on_handler_thread;
+} roost_route_options;
+
+/**
  * A request handler: `roost_handler(req, res, userdata)`.
  *
  * Called on one of the server's worker threads, concurrently with other handlers, with
@@ -835,17 +871,12 @@ const char *roost_result_str(int32_t result);
 const char *roost_last_error(void);
 
 /**
- * Creates a server from `opts` (NULL means all defaults) and stores it in `*out`.
- * Nothing is bound until `roost_server_start`.
- *
- * Returns `ROOST_ERR_NULL` if `out` is NULL, `ROOST_ERR_INVALID` for a bad option (see
- * `roost_last_error`). `*out` is written only on success.
+ * Fills `opts` with the defaults; `size` must be `sizeof *opts`.
  *
  * # Safety
- * `opts` must be NULL or point to a `roost_options` set up by `roost_options_init`
- * whose `host` points to `host_len` readable bytes; `out` must be NULL or writable.
+ * `opts` must be NULL or point to `size` writable bytes.
  */
-enum roost_result roost_server_new(const struct roost_options *opts, struct roost_server **out);
+enum roost_result roost_route_options_init(struct roost_route_options *opts, size_t size);
 
 /**
  * Routes requests with `method` (an uppercase token such as "GET"; methods are
@@ -875,6 +906,37 @@ enum roost_result roost_server_route(struct roost_server *srv,
                                      size_t pattern_len,
                                      roost_handler handler,
                                      void *userdata);
+
+/**
+ * Like `roost_server_route`, with options (NULL: the defaults; see
+ * `roost_route_options`). If it fails, `opts.free_userdata` is called at once (the
+ * server owns `userdata` from this call on).
+ *
+ * # Safety
+ * As for `roost_server_route`; `opts` must be NULL or point to a roost_route_options set
+ * up by `roost_route_options_init`.
+ */
+enum roost_result roost_server_route_with(struct roost_server *srv,
+                                          const char *method,
+                                          size_t method_len,
+                                          const char *pattern,
+                                          size_t pattern_len,
+                                          roost_handler handler,
+                                          void *userdata,
+                                          const struct roost_route_options *opts);
+
+/**
+ * Creates a server from `opts` (NULL means all defaults) and stores it in `*out`.
+ * Nothing is bound until `roost_server_start`.
+ *
+ * Returns `ROOST_ERR_NULL` if `out` is NULL, `ROOST_ERR_INVALID` for a bad option (see
+ * `roost_last_error`). `*out` is written only on success.
+ *
+ * # Safety
+ * `opts` must be NULL or point to a `roost_options` set up by `roost_options_init`
+ * whose `host` points to `host_len` readable bytes; `out` must be NULL or writable.
+ */
+enum roost_result roost_server_new(const struct roost_options *opts, struct roost_server **out);
 
 /**
  * Waits for the next request of a route registered with a NULL handler (see

@@ -1,7 +1,7 @@
 //! The C samples in bindings/c, built with -Wall -Wextra -Werror against include/roost.h
 //! and the library this test run built, then run: hello, long_poll, stream and workers over HTTP, the test
-//! programs (test_abi, test_stop, test_fork, test_defer, test_stream, test_queue) under
-//! valgrind when it is installed.
+//! programs (test_abi, test_stop, test_fork, test_defer, test_stream, test_queue,
+//! test_routes) under valgrind when it is installed.
 
 mod common;
 
@@ -138,6 +138,11 @@ fn test_stream_passes_under_valgrind_when_installed() {
 #[test]
 fn test_queue_passes_under_valgrind_when_installed() {
     run_c_test("test_queue");
+}
+
+#[test]
+fn test_routes_passes_under_valgrind_when_installed() {
+    run_c_test("test_routes");
 }
 
 #[test]

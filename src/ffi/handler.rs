@@ -48,11 +48,30 @@ pub type roost_handler = Option<
 
 type HandlerFn = unsafe extern "C" fn(*mut roost_request, *mut roost_response, *mut c_void) -> i32;
 
-/// A registered C handler and its userdata. Without a function, the route's requests are
-/// taken by the host's threads (`roost_server_next`).
+/// A registered C handler, its userdata and its route's options. Without a function, the
+/// route's requests are taken by the host's threads (`roost_server_next`).
 pub struct CHandler {
     func: Option<HandlerFn>,
     userdata: *mut c_void,
+    settings: RouteSettings,
+}
+
+/// What `roost_route_options` says of a route.
+pub struct RouteSettings {
+    pub max_body: Option<u64>,
+    pub on_handler_thread: bool,
+    pub free_userdata: Option<unsafe extern "C" fn(*mut c_void)>,
+}
+
+impl Drop for CHandler {
+    /// The route goes with its server: the host's userdata is freed as it asked.
+    fn drop(&mut self) {
+        if let Some(free) = self.settings.free_userdata {
+            // SAFETY: the host gave this function for this userdata, to be called once, when
+            // the route goes (`roost_route_options.free_userdata`).
+            unsafe { free(self.userdata) };
+        }
+    }
 }
 
 thread_local! {
@@ -74,8 +93,16 @@ unsafe impl Send for CHandler {}
 unsafe impl Sync for CHandler {}
 
 impl CHandler {
-    pub fn new(func: Option<HandlerFn>, userdata: *mut c_void) -> CHandler {
-        CHandler { func, userdata }
+    pub fn new(
+        func: Option<HandlerFn>,
+        userdata: *mut c_void,
+        settings: RouteSettings,
+    ) -> CHandler {
+        CHandler {
+            func,
+            userdata,
+            settings,
+        }
     }
 }
 
@@ -108,8 +135,13 @@ impl RouteHandler for CHandler {
 
     fn placement(&self) -> Placement {
         match self.func {
-            Some(_) => Placement::Blocking,
             None => Placement::HostThread,
+            Some(_) if self.settings.on_handler_thread => Placement::Blocking,
+            Some(_) => Placement::Here,
         }
+    }
+
+    fn max_body(&self) -> Option<u64> {
+        self.settings.max_body
     }
 }

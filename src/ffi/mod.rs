@@ -28,6 +28,7 @@ pub mod options;
 pub mod request;
 pub mod response;
 pub mod result;
+pub mod route;
 pub mod server;
 pub mod strings;
 pub mod versioned;

@@ -1,6 +1,5 @@
 //! The server handle: create, register routes and mounts, start, stop, free.
 
-use std::ffi::{c_char, c_void};
 use std::io;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -8,12 +7,11 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use super::exchange::{Over, Slot};
-use super::handler::{roost_handler, take_bound, CHandler};
+use super::handler::take_bound;
 use super::options::{read_options, roost_options, roost_options_init, to_config};
 use super::request::roost_request;
 use super::response::roost_response;
 use super::result::*;
-use super::strings::bytes_arg;
 use crate::http::stream::End;
 use crate::http::{answer, Response};
 use crate::router::Router;
@@ -177,76 +175,6 @@ pub unsafe extern "C" fn roost_server_new(
         // SAFETY: `out` is non-NULL and writable, per the contract.
         unsafe { out.write(Box::into_raw(server)) };
         ROOST_OK
-    })
-}
-
-/// Routes requests with `method` (an uppercase token such as "GET"; methods are
-/// case-sensitive) and a path matching `pattern` to `handler`, which is called with
-/// `userdata`. See `roost_handler` for the handler's contract. With a NULL `handler`, the
-/// route's requests are answered by threads of the host's own, which take them with
-/// `roost_server_next` (`roost_request_userdata` then gives this `userdata`).
-///
-/// Patterns: literal segments, `{name}` parameters (one segment each), and a last segment
-/// `*` that takes the rest of the path (zero or more segments): "/hello/{name}", or
-/// "/files/" followed by "*". The most specific match wins (literal over parameter over
-/// wildcard, position by position), then registration order. A GET route also answers
-/// HEAD.
-///
-/// Routes can be registered only while the server is not running: during a run this
-/// returns `ROOST_ERR_STATE`. `ROOST_ERR_INVALID` for a bad method or pattern,
-/// `ROOST_ERR_NULL` for NULL `srv`, `method` or `pattern`.
-///
-/// # Safety
-/// `srv` must be NULL or a live handle; `method` and `pattern` must point to `method_len`
-/// and `pattern_len` readable bytes; `userdata` must be usable from any thread.
-#[no_mangle]
-pub unsafe extern "C" fn roost_server_route(
-    srv: *mut roost_server,
-    method: *const c_char,
-    method_len: usize,
-    pattern: *const c_char,
-    pattern_len: usize,
-    handler: roost_handler,
-    userdata: *mut c_void,
-) -> roost_result {
-    guard!(ROOST_ERR_PANIC, {
-        // SAFETY: `srv` is NULL or a live handle, per the contract.
-        let server = match unsafe { server_arg(srv, "roost_server_route") } {
-            Ok(s) => s,
-            Err(code) => return code,
-        };
-        // SAFETY: the caller passes (pointer, length) pairs describing readable bytes.
-        let (method, pattern) = unsafe {
-            (
-                bytes_arg(method, method_len),
-                bytes_arg(pattern, pattern_len),
-            )
-        };
-        let (Some(method), Some(pattern)) = (method, pattern) else {
-            return fail(
-                ROOST_ERR_NULL,
-                "roost_server_route: method or pattern is NULL",
-            );
-        };
-        let (Ok(method), Ok(pattern)) = (std::str::from_utf8(method), std::str::from_utf8(pattern))
-        else {
-            return fail(
-                ROOST_ERR_INVALID,
-                "roost_server_route: method or pattern is not UTF-8",
-            );
-        };
-        let mut state = match server.settled("roost_server_route") {
-            Ok(state) => state,
-            Err(code) => return code,
-        };
-        let Some(router) = routable(&mut state, "roost_server_route") else {
-            return ROOST_ERR_STATE;
-        };
-        let handler = Arc::new(CHandler::new(handler, userdata));
-        match router.route(method, pattern, handler) {
-            Ok(()) => ROOST_OK,
-            Err(e) => fail(ROOST_ERR_INVALID, &format!("roost_server_route: {e}")),
-        }
     })
 }
 

@@ -112,6 +112,8 @@ struct Exchange {
     expect_continue: bool,
     /// The content was not read: the connection cannot be reused after the answer.
     unread_body: bool,
+    /// The most content this request may have (the server's limit, or its route's).
+    max_body: u64,
 }
 
 /// See the module docs.
@@ -223,8 +225,15 @@ impl Session {
         }
     }
 
-    /// Reads what `input` holds; see [`Next`] for what comes after.
-    pub fn process(&mut self, input: &mut InBuf, out: &mut Output, env: &Env<'_>) -> Next {
+    /// Reads what `input` holds; see [`Next`] for what comes after. `handler` is asked for
+    /// the limit of each request's content ([`Handler::max_body`]).
+    pub fn process(
+        &mut self,
+        input: &mut InBuf,
+        out: &mut Output,
+        env: &Env<'_>,
+        handler: &dyn Handler,
+    ) -> Next {
         self.stalled = false;
         loop {
             let next = match self.state {
@@ -233,7 +242,7 @@ impl Session {
                 State::Ready => Next::Request,
                 State::Deciding(_) => Next::Head,
                 _ if out.is_full() => Next::Pause,
-                State::Head => match self.read_head(input, out, env) {
+                State::Head => match self.read_head(input, out, env, handler) {
                     Some(next) => next,
                     None => continue,
                 },
@@ -265,7 +274,7 @@ impl Session {
         divert: &mut dyn FnMut(&mut Session, &mut Output, &mut Response) -> bool,
     ) -> Next {
         loop {
-            match self.process(input, out, env) {
+            match self.process(input, out, env, handler) {
                 Next::Head => {
                     let wanted = handler.wants_body(self.request());
                     self.accept_body(out, wanted);
@@ -412,7 +421,13 @@ impl Session {
     }
 
     /// Reads the next head. `None` means go on with the new state.
-    fn read_head(&mut self, input: &mut InBuf, out: &mut Output, env: &Env<'_>) -> Option<Next> {
+    fn read_head(
+        &mut self,
+        input: &mut InBuf,
+        out: &mut Output,
+        env: &Env<'_>,
+        handler: &dyn Handler,
+    ) -> Option<Next> {
         let limits = env.limits;
         // Empty lines before a request are ignored (RFC 9112 §2.2), but they count: a client
         // sending only CRLF is cut off at the head limit, and they are dropped as they come.
@@ -465,28 +480,37 @@ impl Session {
                 return None;
             }
         };
-        let reader = match head.framing {
-            Framing::Empty => None,
-            Framing::Length(n) if n > limits.max_body => {
-                let head_method = head.method == "HEAD";
-                self.fail(out, env, 413, head_method);
-                return None;
-            }
-            Framing::Length(n) => Some(BodyReader::Length(n)),
-            Framing::Chunked => Some(BodyReader::Chunked(ChunkedDecoder::new())),
-        };
+        let framing = head.framing;
         self.exchange = Exchange {
             head_request: head.method == "HEAD",
             keep_alive: head.keep_alive,
             minor_version: head.minor_version,
             expect_continue: head.expect_continue,
             unread_body: false,
+            max_body: limits.max_body,
         };
         let request = self
             .request
             .get_or_insert_with(|| spare::take_request(self.peer, &self.budget));
         fill_request(request, &head);
         input.consume(head_len);
+        // The handler may set its own limit for the content (a route's); asked only when
+        // there is content, before any of it is read (and before any 100 Continue).
+        if framing != Framing::Empty {
+            if let Some(max) = handler.max_body(request) {
+                self.exchange.max_body = max;
+            }
+        }
+        let reader = match framing {
+            Framing::Empty => None,
+            Framing::Length(n) if n > self.exchange.max_body => {
+                let head_method = self.exchange.head_request;
+                self.fail(out, env, 413, head_method);
+                return None;
+            }
+            Framing::Length(n) => Some(BodyReader::Length(n)),
+            Framing::Chunked => Some(BodyReader::Chunked(ChunkedDecoder::new())),
+        };
         let Some(reader) = reader else {
             self.state = State::Ready;
             return None;
@@ -575,7 +599,7 @@ impl Session {
             }
             BodyReader::Chunked(decoder) => {
                 let (used, outcome) =
-                    decoder.decode(input.data(), body, limits.max_body, limits.max_head);
+                    decoder.decode(input.data(), body, self.exchange.max_body, limits.max_head);
                 input.consume(used);
                 outcome
             }
@@ -659,6 +683,10 @@ mod tests {
 
     #[test]
     fn pipelined_requests_are_all_answered_before_anything_is_written() {
+        struct NoRoutes;
+        impl Handler for NoRoutes {
+            fn handle(&self, _: &Request, _: &mut Response) {}
+        }
         let mut input = InBuf::new();
         input
             .prepare_read(0)
@@ -669,7 +697,7 @@ mod tests {
         let mut session = Session::new("127.0.0.1:1".parse().unwrap(), None);
         let mut res = Response::new();
         loop {
-            match session.process(&mut input, &mut out, &env) {
+            match session.process(&mut input, &mut out, &env, &NoRoutes) {
                 Next::Request => {
                     res.set_body(session.request().path().as_bytes());
                     session.respond(&mut out, &mut res, &env);

@@ -20,6 +20,14 @@ pub trait Handler: Send + Sync {
         true
     }
 
+    /// The most content `req` may have, if not the server's `Limits::max_body`: past it,
+    /// 413, before any of it is read (and with no 100 Continue). Asked once the head has
+    /// arrived, only for a request with content.
+    fn max_body(&self, req: &Request) -> Option<u64> {
+        let _ = req;
+        None
+    }
+
     /// Where `req` is answered (asked once its content is complete): see [`Placement`].
     fn placement(&self, req: &Request) -> Placement {
         let _ = req;

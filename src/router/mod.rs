@@ -58,6 +58,11 @@ pub trait RouteHandler: Send + Sync {
     fn placement(&self) -> Placement {
         Placement::Blocking
     }
+
+    /// The most content its requests may have, if not the server's limit.
+    fn max_body(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A route answered by threads of the host's own: `Server::host_queue` gives them its
@@ -315,6 +320,12 @@ impl Handler for Router {
     /// Only a route's handler can use the content; static files, 404 and 405 answer at once.
     fn wants_body(&self, req: &Request) -> bool {
         self.route_of(req).is_some()
+    }
+
+    /// As the route's handler says.
+    fn max_body(&self, req: &Request) -> Option<u64> {
+        self.route_of(req)
+            .and_then(|route| route.handler.max_body())
     }
 
     /// As the route's handler says; static files, 404 and 405 are answered here.

@@ -86,6 +86,17 @@ class roost_options(ctypes.Structure):
     ]
 
 
+class roost_route_options(ctypes.Structure):
+    """Mirrors roost_route_options in include/roost.h."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("max_body_bytes", ctypes.c_uint64),
+        ("free_userdata", ctypes.c_void_p),
+        ("on_handler_thread", ctypes.c_bool),
+    ]
+
+
 class roost_mount_options(ctypes.Structure):
     """Mirrors roost_mount_options in include/roost.h."""
 
@@ -144,6 +155,10 @@ _declare("roost_server_new", _r, [ctypes.POINTER(roost_options), ctypes.POINTER(
 # These wait for a stop under way (roost_server_start, _stop, _free and _next too): with the
 # GIL released, or the stop's callbacks into Python could never run.
 _declare("roost_server_route", _r, [_p, _s, _n, _s, _n, HANDLER, _p], checked=True, blocks=True)
+_declare("roost_route_options_init", _r, [ctypes.POINTER(roost_route_options), _n], checked=True)
+_declare("roost_server_route_with", _r,
+         [_p, _s, _n, _s, _n, HANDLER, _p, ctypes.POINTER(roost_route_options)], checked=True,
+         blocks=True)
 _declare("roost_server_static", _r, [_p, _s, _n, _s, _n], checked=True, blocks=True)
 _declare("roost_mount_options_init", _r, [ctypes.POINTER(roost_mount_options), _n], checked=True)
 _declare("roost_server_static_with", _r, [_p, _s, _n, _s, _n, ctypes.POINTER(roost_mount_options)],

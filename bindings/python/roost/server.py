@@ -91,26 +91,33 @@ class Server:
         self._handle = handle
         _open_servers.add(self)
 
-    def route(self, method, pattern):
+    def route(self, method, pattern, max_body=None):
         """Decorator: route `method` requests matching `pattern` ("/hello/{name}",
         "/files/*") to the function, which takes a Request and returns the response:
         str, bytes, dict/list (JSON), roost.File, None, a generator or other iterator of
         str/bytes, or an async iterable (streamed), a roost.EventStream, (status, body) or
-        (status, headers, body). An async def function runs on the server's event loop."""
+        (status, headers, body). An async def function runs on the server's event loop.
+        `max_body` bounds the request content this route takes, in bytes (more or less than
+        the server's max_body_bytes): past it, 413, before any of it is read."""
 
         def register(func):
-            self.add_route(method, pattern, func)
+            self.add_route(method, pattern, func, max_body=max_body)
             return func
 
         return register
 
-    def add_route(self, method, pattern, func):
+    def add_route(self, method, pattern, func, max_body=None):
         """Like route(), without the decorator."""
         method_b, pattern_b = method.encode(), pattern.encode()
+        opts = _lib.roost_route_options()
+        lib.roost_route_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
+        if max_body is not None:
+            opts.max_body_bytes = _bounded("max_body", max_body, 1, 2**64 - 1)
         # No C handler: this program's threads take the route's requests (roost_server_next),
         # and the userdata says which function answers them.
-        lib.roost_server_route(self._live(), method_b, len(method_b), pattern_b, len(pattern_b),
-                               _lib.HANDLER(), len(self._routes) + 1)
+        lib.roost_server_route_with(self._live(), method_b, len(method_b), pattern_b,
+                                    len(pattern_b), _lib.HANDLER(), len(self._routes) + 1,
+                                    ctypes.byref(opts))
         self._routes.append((method, pattern, func))
 
     def _serve(self, handle):

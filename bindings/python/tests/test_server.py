@@ -651,6 +651,19 @@ class AsyncTest(unittest.TestCase):
 class HandlerThreadsTest(unittest.TestCase):
     """Python's own handler threads and the requests they take."""
 
+    def test_a_route_has_its_own_content_limit(self):
+        with roost.Server(port=0, max_body_bytes=10) as srv:
+            srv.add_route("POST", "/small", lambda req: str(len(req.body)), max_body=5)
+            srv.add_route("POST", "/big", lambda req: str(len(req.body)), max_body=20)
+            srv.add_route("POST", "/plain", lambda req: str(len(req.body)))
+            srv.start()
+            self.assertEqual(request(srv.port, "POST", "/small", body=b"x" * 5)[2], b"5")
+            self.assertEqual(request(srv.port, "POST", "/small", body=b"x" * 6)[0], 413)
+            self.assertEqual(request(srv.port, "POST", "/big", body=b"x" * 15)[2], b"15")
+            self.assertEqual(request(srv.port, "POST", "/plain", body=b"x" * 15)[0], 413)
+        with self.assertRaises(ValueError):
+            roost.Server(port=0).add_route("POST", "/x", lambda req: "", max_body=0)
+
     def test_a_request_whose_client_left_while_it_waited_runs_no_handler(self):
         busy, release = threading.Event(), threading.Event()
         calls = []
