@@ -689,15 +689,24 @@ class HandlerThreadsTest(unittest.TestCase):
             slow_client = threading.Thread(target=request, args=(srv.port, "GET", "/slow"))
             slow_client.start()
             self.assertTrue(busy.wait(10))
-            # Queued behind /slow, then its client ends its side: it has left.
+            # Queued behind /slow, then its client ends its side: it has left. (Whether
+            # the server saw that before the request was taken is a race: if it did, no
+            # handler runs for it; either way, no other route's handler may.)
             with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as sock:
                 sock.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
                 sock.shutdown(socket.SHUT_WR)
                 release.set()
                 slow_client.join(10)
-                self.assertEqual(sock.recv(100), b"", "closed without an answer")
+                reply = b""
+                while True:
+                    data = sock.recv(4096)
+                    if not data:
+                        break
+                    reply += data
+            if not calls:
+                self.assertEqual(reply, b"", "closed without an answer")
             self.assertEqual(request(srv.port, "GET", "/a")[2], b"a")
-        self.assertEqual(calls, ["a"], "only the request whose client stayed ran")
+        self.assertNotIn("last", calls, "a gone client's request ran another route")
 
     def test_registering_while_a_stop_waits_on_a_pending_response_does_not_hang(self):
         srv = roost.Server(port=0, shutdown_timeout=0.3)
