@@ -1,12 +1,14 @@
 /*
  * Helpers shared by the C test programs: a CHECK that counts failures instead of
- * stopping, a loopback connect, a monotonic clock, and a send of a whole string.
+ * stopping, a loopback connect, a monotonic clock, a send of a whole string, and one
+ * request's exchange.
  */
 #ifndef ROOST_CHECK_H
 #define ROOST_CHECK_H
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +61,27 @@ static inline void send_all(int fd, const char *bytes) {
         if (n <= 0) return;
         sent += (size_t)n;
     }
+}
+
+/* Sends `request` on a new connection to `port` and reads the answer until the server
+ * closes or 20 s pass, into `out` (NUL-terminated, at most `cap` - 1 bytes). */
+static inline size_t exchange_text(uint16_t port, const char *request, char *out, size_t cap) {
+    int fd = connect_loopback(port);
+    size_t got = 0;
+    if (fd >= 0) {
+        send_all(fd, request);
+        double deadline = now_s() + 20;
+        while (got < cap - 1 && now_s() < deadline) {
+            struct pollfd pfd = {fd, POLLIN, 0};
+            if (poll(&pfd, 1, 100) <= 0) continue;
+            ssize_t n = recv(fd, out + got, cap - 1 - got, 0);
+            if (n <= 0) break;
+            got += (size_t)n;
+        }
+        close(fd);
+    }
+    out[got] = '\0';
+    return got;
 }
 
 /* Prints the verdict and gives the exit status. */

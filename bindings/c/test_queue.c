@@ -41,24 +41,6 @@ static void *host_thread(void *arg) {
     return NULL;
 }
 
-/* Sends one request and reads the whole answer (the server closes after it). */
-static void fetch(uint16_t port, const char *path, char *out, size_t cap) {
-    int fd = connect_loopback(port);
-    char request[256];
-    snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
-    send(fd, request, strlen(request), MSG_NOSIGNAL);
-    size_t got = 0;
-    for (;;) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, 20000) <= 0) break;
-        ssize_t n = recv(fd, out + got, cap - 1 - got, 0);
-        if (n <= 0) break;
-        got += (size_t)n;
-    }
-    out[got] = '\0';
-    close(fd);
-}
-
 int main(void) {
     roost_options opts;
     CHECK(roost_options_init(&opts, sizeof opts) == ROOST_OK);
@@ -81,7 +63,10 @@ int main(void) {
     for (int i = 0; i < REQUESTS; i++) {
         char path[32], reply[1024], expected[32];
         snprintf(path, sizeof path, "/jobs/%d", i);
-        fetch(port, path, reply, sizeof reply);
+        char request[256];
+        snprintf(request, sizeof request,
+                 "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
+        exchange_text(port, request, reply, sizeof reply);
         snprintf(expected, sizeof expected, "\r\n\r\njob %d", i);
         CHECK(strncmp(reply, "HTTP/1.1 200 OK\r\n", 17) == 0);
         CHECK(strstr(reply, expected) != NULL);

@@ -30,23 +30,6 @@ static int32_t echo_length(roost_request *req, roost_response *res, void *userda
     return ROOST_HANDLER_DONE;
 }
 
-/* Sends `request` and reads until the server closes or 10 s pass. */
-static void exchange(uint16_t port, const char *request, char *out, size_t cap) {
-    int fd = connect_loopback(port);
-    send_all(fd, request);
-    size_t got = 0;
-    double deadline = now_s() + 10;
-    while (now_s() < deadline) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, 100) <= 0) continue;
-        ssize_t n = recv(fd, out + got, cap - 1 - got, 0);
-        if (n <= 0) break;
-        got += (size_t)n;
-    }
-    out[got] = '\0';
-    close(fd);
-}
-
 int main(void) {
     roost_route_options ropts;
     CHECK(roost_route_options_init(NULL, sizeof ropts) == ROOST_ERR_NULL);
@@ -81,29 +64,29 @@ int main(void) {
     uint16_t port = roost_server_port(srv);
     char reply[4096];
 
-    exchange(port, "POST /small HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+    exchange_text(port, "POST /small HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
                    "Content-Length: 5\r\n\r\n12345", reply, sizeof reply);
     CHECK(strncmp(reply, "HTTP/1.1 200 OK\r\n", 17) == 0 && strstr(reply, "\r\n\r\n5") != NULL);
     /* Quick: answered on the I/O thread that read it, though handler threads exist. */
     CHECK(strncmp(thread_seen, "roost-worker", 12) == 0);
-    exchange(port, "POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\n123456", reply,
+    exchange_text(port, "POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\n123456", reply,
              sizeof reply);
     CHECK(strncmp(reply, "HTTP/1.1 413 ", 13) == 0);
     /* Refused from the head alone: a client waiting to be told to send never is. */
-    exchange(port, "POST /small HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+    exchange_text(port, "POST /small HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
                    "Content-Length: 100\r\n\r\n", reply, sizeof reply);
     CHECK(strncmp(reply, "HTTP/1.1 413 ", 13) == 0);
     CHECK(strstr(reply, "100 Continue") == NULL);
     /* Chunked content is held to the route's limit too. */
-    exchange(port, "POST /small HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+    exchange_text(port, "POST /small HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                    "6\r\n123456\r\n0\r\n\r\n", reply, sizeof reply);
     CHECK(strncmp(reply, "HTTP/1.1 413 ", 13) == 0);
     /* Above the server's limit (10), within the route's (20). */
-    exchange(port, "POST /big HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+    exchange_text(port, "POST /big HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
                    "Content-Length: 15\r\n\r\n123456789012345", reply, sizeof reply);
     CHECK(strstr(reply, "\r\n\r\n15") != NULL);
     CHECK(strncmp(thread_seen, "roost-handler", 13) == 0);
-    exchange(port, "POST /plain HTTP/1.1\r\nHost: t\r\nContent-Length: 15\r\n\r\n123456789012345",
+    exchange_text(port, "POST /plain HTTP/1.1\r\nHost: t\r\nContent-Length: 15\r\n\r\n123456789012345",
              reply, sizeof reply);
     CHECK(strncmp(reply, "HTTP/1.1 413 ", 13) == 0);
 

@@ -144,13 +144,7 @@ async def pump(res, aiterable, release, loop):
     iterator = aiterable.__aiter__()
     try:
         async for item in iterator:
-            if isinstance(item, str):
-                data = item.encode("utf-8")
-            elif isinstance(item, (bytes, bytearray, memoryview)):
-                data = bytes(item)
-            else:
-                raise TypeError("a streamed body's items must be str or bytes, not %s"
-                                % type(item).__name__)
+            data = streaming.as_bytes(item)
             if data and not await _write(res, data, room, key):
                 break
     except asyncio.CancelledError:

@@ -33,7 +33,8 @@ def _writable(res_ptr, key):
 _ON_WRITABLE = _lib.WRITABLE_CALLBACK(_writable)
 
 
-def _as_bytes(item):
+def as_bytes(item):
+    """A streamed body's item as bytes: str as UTF-8; anything else but bytes is refused."""
     if isinstance(item, str):
         return item.encode("utf-8")
     if isinstance(item, (bytes, bytearray, memoryview)):
@@ -95,7 +96,7 @@ def _run(res, iterator, release):
     end = lib.roost_response_finish
     try:
         for item in iterator:
-            data = _as_bytes(item)
+            data = as_bytes(item)
             if data and not writer.write(data):
                 break
     except BaseException:
