@@ -38,6 +38,13 @@
  * A handler that cannot answer at once returns ROOST_HANDLER_DEFERRED and keeps `res`;
  * any thread later fills it and calls roost_response_finish(res), once (see
  * bindings/c/long_poll.c, and roost_response_on_close for clients that leave first).
+ * A body produced over time is streamed: roost_response_stream(res) sends the head, any
+ * thread then calls roost_response_write(res, data, len), which never blocks and says
+ * ROOST_ERR_AGAIN while the client reads slower (roost_response_on_writable tells when to
+ * go on), and roost_response_finish(res) ends the body (bindings/c/stream.c). A route
+ * registered with a NULL handler is answered by the host's own threads, each waiting in
+ * roost_server_next(srv, timeout_ms, &req, &res) (bindings/c/workers.c);
+ * roost_server_route_with takes a route's options (roost_route_options).
  *
  * Conventions:
  *
