@@ -24,7 +24,7 @@ pub use files::StaticFiles;
 pub use http::{
     Deferral, Handler, Later, Limits, Placement, Request, Response, Stream, StreamError,
 };
-pub use router::{HostRoute, Matched, RouteHandler, Router};
+pub use router::{HostRoute, Matched, RouteHandler, RouteOptions, Router};
 pub use server::{Config, HostQueue, NextError, Server, Timeouts};
 
 /// The library version, from Cargo.toml.

@@ -301,3 +301,47 @@ fn connect_and_unknown_methods_get_one_answer_everywhere() {
         }
     }
 }
+
+#[test]
+fn a_route_may_have_its_own_content_limit() {
+    let mut router = Router::new();
+    let length = || -> Arc<dyn roost::RouteHandler> {
+        Arc::new(|req: &Request, _: &Matched<'_>, res: &mut Response| {
+            res.set_body(req.body().len().to_string().as_bytes());
+        })
+    };
+    let small = roost::RouteOptions {
+        max_body: Some(5),
+        ..Default::default()
+    };
+    let big = roost::RouteOptions {
+        max_body: Some(20),
+        placement: roost::Placement::Here,
+    };
+    router
+        .route_with("POST", "/small", length(), small)
+        .unwrap();
+    router.route_with("POST", "/big", length(), big).unwrap();
+    router.route("POST", "/plain", length()).unwrap();
+    let mut config = test_config();
+    config.limits.max_body = 10;
+    let server = start(config, router);
+    let addr = server.local_addr();
+    let post = |path: &str, body: &str, expect: &str| {
+        let raw = format!(
+            "POST {path} HTTP/1.1\r\nHost: a\r\n{expect}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        exchange(addr, raw.as_bytes())
+    };
+    assert_eq!(post("/small", "12345", "").body, b"5");
+    assert_eq!(post("/small", "123456", "").status, 413);
+    assert_eq!(post("/big", "123456789012345", "").body, b"15");
+    assert_eq!(post("/plain", "123456789012345", "").status, 413);
+    // From the head alone: a client waiting on 100-continue is refused, never told to go on.
+    let mut client = Client::connect(addr);
+    client.send(
+        b"POST /small HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n",
+    );
+    assert_eq!(client.response().status, 413);
+}

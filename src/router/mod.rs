@@ -65,6 +65,47 @@ pub trait RouteHandler: Send + Sync {
     }
 }
 
+/// How a route is served, for [`Router::route_with`]; the defaults are those of
+/// [`Router::route`].
+#[derive(Clone, Copy, Debug)]
+pub struct RouteOptions {
+    /// The most request content the route takes (above or below `Limits::max_body`): past
+    /// it, 413 from the head, before any `100 Continue`. `None`: the server's limit.
+    pub max_body: Option<u64>,
+    /// Where its requests are answered: [`Placement::Blocking`] (the default) for a handler
+    /// that may block, [`Placement::Here`] for a quick one kept on the I/O thread.
+    pub placement: Placement,
+}
+
+impl Default for RouteOptions {
+    fn default() -> Self {
+        RouteOptions {
+            max_body: None,
+            placement: Placement::Blocking,
+        }
+    }
+}
+
+/// A handler with the options of its route.
+struct WithOptions {
+    handler: Arc<dyn RouteHandler>,
+    options: RouteOptions,
+}
+
+impl RouteHandler for WithOptions {
+    fn handle(&self, req: &Request, route: &Matched<'_>, res: &mut Response) {
+        self.handler.handle(req, route, res)
+    }
+
+    fn placement(&self) -> Placement {
+        self.options.placement
+    }
+
+    fn max_body(&self) -> Option<u64> {
+        self.options.max_body.or_else(|| self.handler.max_body())
+    }
+}
+
 /// A route answered by threads of the host's own: `Server::host_queue` gives them its
 /// requests. Its `handle` is never called by the server; called anyway, it answers 500.
 pub struct HostRoute;
@@ -148,6 +189,17 @@ enum Target<'r> {
 impl Router {
     pub fn new() -> Router {
         Router::default()
+    }
+
+    /// Like [`Router::route`], with the route's options.
+    pub fn route_with(
+        &mut self,
+        method: &str,
+        pattern: &str,
+        handler: Arc<dyn RouteHandler>,
+        options: RouteOptions,
+    ) -> Result<(), RouteError> {
+        self.route(method, pattern, Arc::new(WithOptions { handler, options }))
     }
 
     /// Routes `method` requests whose path matches `pattern` to `handler`.
