@@ -8,8 +8,10 @@ import io
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import unittest
@@ -709,32 +711,36 @@ class HandlerThreadsTest(unittest.TestCase):
         self.assertNotIn("last", calls, "a gone client's request ran another route")
 
     def test_registering_while_a_stop_waits_on_a_pending_response_does_not_hang(self):
-        srv = roost.Server(port=0, shutdown_timeout=0.3)
-        self.addCleanup(srv.close)
-        parked = threading.Event()
+        # In a child process: a deadlock there holds the GIL, and would hang this one.
+        script = textwrap.dedent("""
+            import socket, threading, roost
+            srv = roost.Server(port=0, shutdown_timeout=0.3)
+            parked = threading.Event()
 
-        @srv.route("GET", "/wait")
-        def wait(req):
-            later = req.defer()
-            later.on_close(lambda: None)
-            parked.set()
-            return later
+            @srv.route("GET", "/wait")
+            def wait(req):
+                later = req.defer()
+                later.on_close(lambda: None)
+                parked.set()
+                return later
 
-        srv.start()
-        sock = socket.create_connection(("127.0.0.1", srv.port))
-        self.addCleanup(sock.close)
-        sock.sendall(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
-        self.assertTrue(parked.wait(10))
-        stopper = threading.Thread(target=srv.stop, daemon=True)
-        stopper.start()
-        # The stop closes the pending connection at its deadline, calling Python back:
-        # a registration waiting for the stop meanwhile must not hold the GIL.
-        register = threading.Thread(target=srv.add_route, args=("GET", "/x", lambda r: "x"),
-                                    daemon=True)
-        register.start()
-        stopper.join(10)
-        register.join(10)
-        self.assertFalse(stopper.is_alive() or register.is_alive(), "deadlocked")
+            srv.start()
+            sock = socket.create_connection(("127.0.0.1", srv.port))
+            sock.sendall(b"GET /wait HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+            assert parked.wait(10)
+            # The stop closes the pending connection at its deadline, calling Python back:
+            # a registration waiting for the stop meanwhile must not hold the GIL.
+            stopper = threading.Thread(target=srv.stop)
+            stopper.start()
+            srv.add_route("GET", "/x", lambda r: "x")
+            stopper.join()
+            sock.close()
+            srv.close()
+            print("done")
+        """)
+        child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               timeout=60)
+        self.assertEqual((child.returncode, child.stdout.strip()), (0, "done"), child.stderr)
 
 
 class HostSafetyTest(ServerCase):
