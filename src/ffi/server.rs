@@ -236,8 +236,9 @@ pub unsafe extern "C" fn roost_server_next(
         loop {
             let later = match queue.next(timeout) {
                 Ok(later) => later,
+                // Routine (a poll with no wait): a message that costs no formatting.
                 Err(NextError::Timeout) => {
-                    return fail(ROOST_ERR_TIMEOUT, &format!("{FUNC}: no request in time"))
+                    return fail(ROOST_ERR_TIMEOUT, "roost_server_next: no request in time")
                 }
                 Err(NextError::Stopping) => {
                     return fail(ROOST_ERR_STATE, &format!("{FUNC}: the server is stopping"))
@@ -246,7 +247,7 @@ pub unsafe extern "C" fn roost_server_next(
             // The request's host route binds a slot to it and defers, as a handler would.
             let mut response = Response::new();
             take_bound();
-            answer(&*router, later.request(), &mut response, unix_now());
+            answer(&*router, later.request(), &mut response, later.now());
             let bound = take_bound();
             match (response.take_deferral(), bound) {
                 (Some(deferral), Some((bound_req, bound_res))) => {
@@ -272,12 +273,6 @@ pub unsafe extern "C" fn roost_server_next(
             }
         }
     })
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// The router, if routes may be added now (the server is not running).

@@ -3,7 +3,6 @@
 use std::fs::{File, Metadata};
 use std::io;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::mime;
 use super::resolve::{from_segments, Refusal};
@@ -49,9 +48,7 @@ pub fn validators(meta: &Metadata) -> Validators {
         mtime_ns.max(0),
         meta.size()
     );
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = crate::http::date::unix_now();
     Validators {
         etag: etag.into_bytes().into(),
         last_modified: u64::try_from(meta.mtime()).unwrap_or(0).min(now),

@@ -2,6 +2,13 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The current time in seconds since the Unix epoch (0 for a clock set before it).
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// Length of an IMF-fixdate.
 pub const DATE_LEN: usize = 29;
 
@@ -51,9 +58,7 @@ pub fn parse_http_date(text: &[u8]) -> Option<u64> {
             // Two-digit years: a year more than 50 years ahead is the most recent past year
             // with those digits (RFC 9110 §5.6.7).
             let yy: u64 = yy.parse().ok()?;
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
+            let now = unix_now();
             let this_year = civil_from_days(now / 86_400).0;
             let mut year = this_year / 100 * 100 + yy;
             if year > this_year + 50 {

@@ -63,6 +63,11 @@ impl Later {
         &self.request
     }
 
+    /// The time its handler ran, in seconds since the Unix epoch.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
     /// Sends `response` as the answer, with the rules of RFC 9110 §13-14 applied as for a
     /// response made at once.
     pub fn finish(self, mut response: Response) {

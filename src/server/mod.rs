@@ -103,8 +103,8 @@ impl Server {
             0 => None,
             threads => Some(Pool::start(threads, config.handler_queue, handler.clone())?),
         };
+        let host = Pool::queue(config.handler_queue);
         let listener_copy = Some(Kept::of(listener.as_fd()));
-        let config_queue = config.handler_queue;
         let core = Arc::new(Core {
             listener,
             config,
@@ -112,7 +112,7 @@ impl Server {
             stopping: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
             pool,
-            host: Pool::queue(config_queue),
+            host,
             budget,
         });
         let mut server = Server {

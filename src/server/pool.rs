@@ -11,9 +11,10 @@ use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use super::mailbox::Responder;
+use crate::http::date::unix_now;
 use crate::http::{answer, Handler, Later, Response, Ticket};
 use crate::sys::{memory, signal};
 
@@ -82,13 +83,19 @@ impl Pool {
     /// Closes the queue of a server that begins to stop: the jobs still waiting are let go
     /// (their clients get 500), and the threads waiting in `next` are told.
     pub fn close(&self) {
-        let dropped = {
+        drop(self.shut());
+    }
+
+    /// Refuses jobs from now on and wakes the threads waiting for one; gives back those
+    /// still queued.
+    fn shut(&self) -> VecDeque<Job> {
+        let jobs = {
             let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             queue.closed = true;
             std::mem::take(&mut queue.jobs)
         };
-        drop(dropped);
         self.ready.notify_all();
+        jobs
     }
 
     /// Queues a job, or gives it back when the queue is full (or closed). Jobs whose
@@ -127,15 +134,9 @@ impl Pool {
     /// and joins the threads. A handler still running is waited for: host code cannot be
     /// interrupted.
     pub fn stop(&self) {
-        let dropped = {
-            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-            queue.closed = true;
-            std::mem::take(&mut queue.jobs)
-        };
-        for job in dropped {
+        for job in self.shut() {
             job.responder.dismiss();
         }
-        self.ready.notify_all();
         for thread in self.take_threads() {
             let _ = thread.join();
         }
@@ -218,12 +219,6 @@ impl HostQueue {
             return Ok(Later::new(request, Box::new(responder), ticket, unix_now()));
         }
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn run(pool: &Pool, handler: &dyn Handler) {

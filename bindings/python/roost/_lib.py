@@ -115,9 +115,6 @@ ERR_NOT_FOUND = 6
 ERR_CLOSED = 8
 ERR_AGAIN = 9
 ERR_TIMEOUT = 10
-HANDLER_DONE = 0
-HANDLER_FAILED = 1
-HANDLER_DEFERRED = 2
 
 HANDLER = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 CLOSE_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)

@@ -3,7 +3,7 @@
 import threading
 import weakref
 
-from . import _lib, streaming
+from . import _lib
 from ._keys import Keys
 from .response import respond
 
@@ -89,10 +89,8 @@ class Deferred:
             self._finalizer.detach()
             if streamed is None:
                 self._request._release()
-        if streamed is not None and hasattr(streamed, "__aiter__") and self._request._loop:
-            self._request._loop.pump(self._res, streamed, self._request._release)
-        elif streamed is not None:
-            streaming.pump(self._res, streamed, self._request._release)
+        if streamed is not None:
+            self._request._loop.stream(self._res, streamed, self._request._release)
 
     def _abandon(self):
         """The handler answered at once after all: nothing is deferred."""

@@ -1,4 +1,7 @@
-"""The one exception type of the binding."""
+"""The one exception type of the binding, and how failures in host code are reported."""
+
+import sys
+import traceback
 
 
 class Error(Exception):
@@ -9,3 +12,13 @@ class Error(Exception):
         super().__init__(message or "roost error %d" % code)
         self.code = code
         self.message = message
+
+
+def report(message):
+    """Prints `message` and the exception being handled to stderr. Never raises (stderr may
+    be closed): a failure in a handler or a body must not take the server's threads down."""
+    try:
+        print(message, file=sys.stderr)
+        traceback.print_exc()
+    except BaseException:
+        pass

@@ -4,12 +4,11 @@ costs no thread, so thousands of long polls wait on one; a client that leaves ca
 handler's coroutine (CancelledError inside it)."""
 
 import asyncio
-import sys
 import threading
-import traceback
 
 from . import _lib, streaming
 from ._keys import Keys
+from .errors import report
 from .response import respond
 
 lib = _lib.lib
@@ -64,10 +63,13 @@ class Loop:
         loop = self._running()
         asyncio.run_coroutine_threadsafe(_answer(coro, request, res, report, loop), loop)
 
-    def pump(self, res, aiterable, release):
-        """Streams an async iterable into the response `res` (its head sent) on the loop."""
+    def stream(self, res, body, release):
+        """Streams `body` into the response `res` (its head sent): an async iterable on the
+        loop, any other iterable on a thread of its own; then release() and the end."""
+        if not hasattr(body, "__aiter__"):
+            return streaming.pump(res, body, release)
         loop = self._running()
-        asyncio.run_coroutine_threadsafe(pump(res, aiterable, release, loop), loop)
+        asyncio.run_coroutine_threadsafe(pump(res, body, release, loop), loop)
 
     def close(self):
         """Cancels what still runs and stops the loop (the server is stopped: its clients
@@ -151,11 +153,7 @@ async def pump(res, aiterable, release, loop):
         end = lib.roost_response_abort
     except BaseException:
         end = lib.roost_response_abort
-        try:
-            print("roost: a streamed body raised:", file=sys.stderr)
-            traceback.print_exc()
-        except BaseException:
-            pass
+        report("roost: a streamed body raised:")
     finally:
         _forget(key)
         aclose = getattr(iterator, "aclose", None)
@@ -171,14 +169,7 @@ async def pump(res, aiterable, release, loop):
 async def _write(res, data, room, key):
     """True once `data` is queued; False if the client has gone."""
     while True:
-        result = lib.roost_response_write(res, data, len(data))
-        if result == _lib.OK:
-            return True
-        if result == _lib.ERR_CLOSED:
-            return False
-        if result != _lib.ERR_AGAIN:
-            raise _lib.Error(result, lib.roost_last_error().decode("utf-8", "replace"))
-        room.clear()
-        if lib.roost_response_on_writable(res, _ON_EVENT, key) == _lib.ERR_CLOSED:
-            return False
+        state = streaming.try_write(res, data, _ON_EVENT, key, room.clear)
+        if state != streaming.FULL:
+            return state == streaming.SENT
         await room.wait()

@@ -64,13 +64,13 @@ class Request:
     gone, so only what the handler already read stays available.
     """
 
-    def __init__(self, ptr, res_ptr=None):
+    def __init__(self, ptr, res_ptr, loop):
         self._ptr = ptr
         self._res = res_ptr
         self._cache = {}
         self._deferred = None
-        # The server's event loop, for a Deferred whose body is an async iterable.
-        self._loop = None
+        # The server's event loop: a Deferred streams its body through it.
+        self._loop = loop
 
     def _release(self):
         self._ptr = None

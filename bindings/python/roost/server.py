@@ -4,14 +4,12 @@ import atexit
 import ctypes
 import inspect
 import os
-import sys
 import threading
-import traceback
 import weakref
 
-from . import _lib, streaming
+from . import _lib
 from .deferred import Deferred
-from .errors import Error
+from .errors import Error, report
 from .loop import Loop
 from .request import Request
 from .response import respond
@@ -140,8 +138,7 @@ class Server:
 
     def _answer(self, route, req_ptr, res_ptr):
         method, pattern, func = route
-        request = Request(req_ptr, res_ptr)
-        request._loop = self._loop
+        request = Request(req_ptr, res_ptr, self._loop)
         later = False
         try:
             result = func(request)
@@ -160,10 +157,7 @@ class Server:
             if body is not None:
                 # Streamed: the request stays readable until the body has ended.
                 later = True
-                if hasattr(body, "__aiter__"):
-                    self._loop.pump(res_ptr, body, request._release)
-                else:
-                    streaming.pump(res_ptr, body, request._release)
+                self._loop.stream(res_ptr, body, request._release)
         except Error as e:
             if e.code != _lib.ERR_CLOSED:  # a client that left mid-way is no error
                 self._report(method, pattern)
@@ -179,13 +173,8 @@ class Server:
 
     @staticmethod
     def _report(method, pattern):
-        """A handler that raises gets a 500; the server goes on. Reporting must not raise
-        in turn (stderr may be closed)."""
-        try:
-            print("roost: handler for %s %s raised:" % (method, pattern), file=sys.stderr)
-            traceback.print_exc()
-        except BaseException:
-            pass
+        """A handler that raises gets a 500; the server goes on."""
+        report("roost: handler for %s %s raised:" % (method, pattern))
 
     def static(self, prefix, directory, cache_control=None, listing=False, revalidate=1.0):
         """Serve the files under `directory` at URL `prefix` ("/" for the whole site).

@@ -8,13 +8,11 @@ once if it waits for the client. An iterator that raises cuts the body short: th
 sees it incomplete, never a clean end.
 """
 
-import asyncio
-import sys
 import threading
-import traceback
 
 from . import _lib
 from ._keys import Keys
+from .errors import report
 
 lib = _lib.lib
 
@@ -43,6 +41,28 @@ def as_bytes(item):
                     % type(item).__name__)
 
 
+# What a write came to (see try_write).
+SENT, GONE, FULL = "sent", "gone", "full"
+
+
+def try_write(res, data, on_room, key, clear):
+    """Queues `data` on the streamed response `res`: SENT; GONE, the client left; or FULL,
+    nothing queued: then `clear()` has been called and `on_room` registered to run with
+    `key` once there is room again (or the client leaves), for the caller to wait on what
+    `clear` cleared and write again."""
+    result = lib.roost_response_write(res, data, len(data))
+    if result == _lib.OK:
+        return SENT
+    if result == _lib.ERR_CLOSED:
+        return GONE
+    if result != _lib.ERR_AGAIN:
+        raise _lib.Error(result, lib.roost_last_error().decode("utf-8", "replace"))
+    clear()
+    if lib.roost_response_on_writable(res, on_room, key) == _lib.ERR_CLOSED:
+        return GONE
+    return FULL
+
+
 class _Writer:
     """Writes to one stream, waiting (GIL released) while it is full."""
 
@@ -54,44 +74,16 @@ class _Writer:
     def write(self, data):
         """True once `data` is queued; False if the client has gone."""
         while True:
-            result = lib.roost_response_write(self._res, data, len(data))
-            if result == _lib.OK:
-                return True
-            if result == _lib.ERR_CLOSED:
-                return False
-            if result != _lib.ERR_AGAIN:
-                raise _lib.Error(result, lib.roost_last_error().decode("utf-8", "replace"))
-            self._room.clear()
-            # Runs once there is room again, or the client left (the next write says so).
-            result = lib.roost_response_on_writable(self._res, _ON_WRITABLE, self._key)
-            if result == _lib.ERR_CLOSED:
-                return False
+            state = try_write(self._res, data, _ON_WRITABLE, self._key, self._room.clear)
+            if state != FULL:
+                return state == SENT
             self._room.wait()
 
     def close(self):
         _waiting.pop(self._key)
 
 
-def _from_async(aiterable):
-    """An async iterable's items, one by one, from an event loop of this thread's own."""
-    loop = asyncio.new_event_loop()
-    iterator = aiterable.__aiter__()
-    try:
-        while True:
-            try:
-                yield loop.run_until_complete(iterator.__anext__())
-            except StopAsyncIteration:
-                return
-    finally:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            loop.run_until_complete(aclose())
-        loop.close()
-
-
 def _run(res, iterator, release):
-    if hasattr(iterator, "__aiter__"):
-        iterator = _from_async(iterator)
     writer = _Writer(res)
     end = lib.roost_response_finish
     try:
@@ -101,11 +93,7 @@ def _run(res, iterator, release):
                 break
     except BaseException:
         end = lib.roost_response_abort
-        try:
-            print("roost: a streamed body raised:", file=sys.stderr)
-            traceback.print_exc()
-        except BaseException:
-            pass
+        report("roost: a streamed body raised:")
     finally:
         writer.close()
         close = getattr(iterator, "close", None)
@@ -119,8 +107,8 @@ def _run(res, iterator, release):
 
 
 def pump(res, iterator, release):
-    """Streams `iterator` into the response `res` (its head sent already) on a thread of
-    its own; then calls release() and ends the response."""
+    """Streams the (sync) `iterator` into the response `res` (its head sent already) on a
+    thread of its own; then calls release() and ends the response."""
     thread = threading.Thread(target=_run, args=(res, iterator, release),
                               name="roost-stream", daemon=True)
     try:
