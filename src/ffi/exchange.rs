@@ -442,59 +442,46 @@ impl Slot {
             return Finished::Again;
         }
         state.finished = true;
-        if let Some(stream) = state.stream.take() {
-            // Asked before the end is queued: once it is, the connection may send it and
-            // let go of its end at once, which then reads as gone too.
-            let unsent = stream.is_gone();
+        let stream = state.stream.take();
+        // Asked before the end is queued: once it is, the connection may send it and let go
+        // of its end at once, which then reads as gone too.
+        let unsent = stream.as_ref().is_some_and(|stream| stream.is_gone());
+        match &stream {
             // The end of the body is queued (after whatever writes are under way).
-            stream.end(end);
-            drop(stream);
-            // Streamed during the handler call and not handed over yet: it leaves, whole,
-            // when it is.
-            if !state.sent {
-                return Finished::Sent;
-            }
-            if state.callbacks > 0 {
-                state.release_pending = true;
-                return Finished::Closed;
-            }
-            let gone = unsent || self.access.load(Ordering::Acquire) == GONE;
-            drop(state);
-            self.release();
-            return if gone {
-                Finished::Closed
-            } else {
-                Finished::Sent
-            };
-        }
-        if end == End::Aborted {
+            Some(stream) => stream.end(end),
             // SAFETY: the body is the calling thread's (it holds the handle, per the
             // contract) until the exchange takes it, which happens under this lock.
-            unsafe { (*self.body.get()).set_error(500) };
+            None if end == End::Aborted => unsafe { (*self.body.get()).set_error(500) },
+            None => {}
         }
+        drop(stream);
+        let later = state.later.take();
         // Not handed over yet (the handler has not returned, or the server has not taken
-        // the exchange from it): it goes out then, if the handler defers.
-        let Some(later) = state.later.take() else {
+        // the exchange from it): it goes out then, whole or streamed.
+        if later.is_none() && !state.sent {
             return Finished::Sent;
-        };
+        }
         if state.callbacks > 0 {
-            // on_close runs (so the client is gone): the slot stays this exchange's until
-            // the callback returns, which then releases it. Nothing here touches the slot
-            // after the lock.
+            // A callback runs (on_close: the client is gone): the slot stays this
+            // exchange's until it returns, which then releases it. Nothing here touches
+            // the slot after the lock.
             state.release_pending = true;
-            drop(state);
             return Finished::Closed;
         }
-        let gone = self.access.load(Ordering::Acquire) == GONE;
-        let response = (!gone).then(|| self.take_body());
+        let gone = unsent || self.access.load(Ordering::Acquire) == GONE;
+        // A deferred response leaves now; a streamed one left with its head.
+        let answer = later
+            .filter(|_| !gone)
+            .map(|later| (later, self.take_body()));
         drop(state);
         self.release();
-        match response {
-            Some(response) => {
+        match answer {
+            Some((later, response)) => {
                 later.finish(response);
                 Finished::Sent
             }
-            None => Finished::Closed,
+            None if gone => Finished::Closed,
+            None => Finished::Sent,
         }
     }
 
