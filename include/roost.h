@@ -368,6 +368,15 @@ typedef struct roost_route_options {
      * read the request even then (no hand-over to another thread). Default true.
      */
     bool on_handler_thread;
+    /**
+     * true: the handler is called as soon as the head has arrived, and reads the content
+     * as it arrives with `roost_request_read` (`roost_request_body` is then empty); it
+     * runs on a handler thread, never on an I/O thread, even with `opts.handler_threads`
+     * at 0 (the server then starts 4 for such routes), or on the host's thread for a host
+     * route. Nothing of the content is read before the handler's first read: a handler
+     * that answers without reading never receives it. Default false.
+     */
+    bool stream_body;
 } roost_route_options;
 
 /**
@@ -381,7 +390,8 @@ typedef struct roost_route_options {
  * defers passes them on to the thread that will finish, and touches them no more.
  *
  * It returns `ROOST_HANDLER_DONE` when the response is complete, `ROOST_HANDLER_FAILED`
- * to answer 500 instead, `ROOST_HANDLER_DEFERRED` to finish it later (see
+ * to answer 500 instead (or, after a `roost_request_read` that failed, the status that
+ * failure deserves: 408, 413, 400 or 503), `ROOST_HANDLER_DEFERRED` to finish it later (see
  * `roost_response_finish` and `roost_response_on_close`). Any other value is answered
  * with 500.
  *
@@ -616,12 +626,42 @@ enum roost_result roost_request_param_at(const struct roost_request *req,
                                          struct roost_str *value);
 
 /**
- * The request content, de-chunked; length 0 when there is none. May contain NUL bytes.
+ * The request content, de-chunked; length 0 when there is none, and on a route that
+ * streams its content (read it with `roost_request_read` there). May contain NUL bytes.
  *
  * # Safety
  * `req` must be NULL or a handle passed to a handler.
  */
 struct roost_str roost_request_body(const struct roost_request *req);
+
+/**
+ * Reads the next bytes of the request content into `buf`, at most `cap` of them, and
+ * writes how many to `*n`: 0 at the end of the content (or for a `cap` of 0).
+ *
+ * On a route with `roost_route_options.stream_body`, the content arrives while the
+ * handler runs: this blocks the calling thread until some has arrived, the content ends,
+ * or it fails. The first call lets the client send it (a client waiting on
+ * `Expect: 100-continue` is told to go on then). It fails with `ROOST_ERR_CLOSED` when
+ * the client is gone, `ROOST_ERR_TIMEOUT` when the client stopped sending for longer than
+ * `opts.body_timeout_ms` (or the server found no memory for it in time),
+ * `ROOST_ERR_INVALID` past the route's `max_body_bytes` or for bad chunked framing, and
+ * `ROOST_ERR_STATE` on one of the server's I/O threads (where it would wait for itself);
+ * `roost_last_error` then names the status to answer with (408, 413, 400, 503; a handler
+ * returning `ROOST_HANDLER_FAILED` answers with it), and it fails the same way again. The connection is not reused after an answer that leaves
+ * content unread. Call it from one thread at a time: the handler's, or the one a
+ * deferred exchange (or `roost_server_next`) gave the request to, until the finish.
+ *
+ * On other routes the content is all in memory already (`roost_request_body`), and this
+ * gives it piece by piece without waiting, so a handler reads the same way on any route.
+ *
+ * # Safety
+ * `req` must be NULL or a handle passed to a handler; `buf` must point to `cap` writable
+ * bytes (it may be NULL when `cap` is 0); `n` must be NULL or writable.
+ */
+enum roost_result roost_request_read(const struct roost_request *req,
+                                     char *buf,
+                                     size_t cap,
+                                     size_t *n);
 
 /**
  * The client's address: its IP as text ("127.0.0.1", "::1") in `*addr` and its port in

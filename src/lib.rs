@@ -22,7 +22,8 @@ mod sys;
 
 pub use files::StaticFiles;
 pub use http::{
-    Deferral, Handler, Later, Limits, Placement, Request, Response, Stream, StreamError,
+    Deferral, Handler, Intake, Later, Limits, Placement, ReadError, Request, Response, Stream,
+    StreamError,
 };
 pub use router::{HostRoute, Matched, RouteHandler, RouteOptions, Router};
 pub use server::{Config, HostQueue, NextError, Server, Timeouts};

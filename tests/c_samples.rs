@@ -1,7 +1,8 @@
 //! The C samples in bindings/c, built with -Wall -Wextra -Werror against include/roost.h
-//! and the library this test run built, then run: hello, long_poll, stream and workers over HTTP, the test
+//! and the library this test run built, then run: hello, long_poll, stream, workers and upload over HTTP,
+//! the test
 //! programs (test_abi, test_stop, test_fork, test_defer, test_stream, test_queue,
-//! test_routes) under valgrind when it is installed.
+//! test_routes, test_upload) under valgrind when it is installed.
 
 mod common;
 
@@ -143,6 +144,46 @@ fn test_queue_passes_under_valgrind_when_installed() {
 #[test]
 fn test_routes_passes_under_valgrind_when_installed() {
     run_c_test("test_routes");
+}
+
+#[test]
+fn test_upload_passes_under_valgrind_when_installed() {
+    run_c_test("test_upload");
+}
+
+#[test]
+fn upload_counts_a_body_larger_than_its_buffers_as_it_arrives() {
+    let mut child = c_command(samples().join("upload"))
+        .arg("0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (_, addr) = ready_line(&mut child);
+    // Far more than the stream buffer and the socket buffers, declared and chunked.
+    let size = 20 << 20;
+    let mut client = Client::connect(addr);
+    let mut raw =
+        format!("PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Length: {size}\r\n\r\n").into_bytes();
+    raw.resize(raw.len() + size, b'u');
+    raw.extend_from_slice(
+        b"POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    for _ in 0..100 {
+        raw.extend_from_slice(b"2710\r\n");
+        raw.resize(raw.len() + 10_000, b'c');
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"0\r\n\r\n");
+    let sender = {
+        let mut stream = client.stream().try_clone().unwrap();
+        std::thread::spawn(move || std::io::Write::write_all(&mut stream, &raw).unwrap())
+    };
+    let first = client.response();
+    assert_eq!(first.status, 200);
+    assert_eq!(first.text(), format!("received {size} bytes\n"));
+    assert_eq!(client.response().text(), "received 1000000 bytes\n");
+    sender.join().unwrap();
+    stops_cleanly_on_sigterm(child);
 }
 
 #[test]

@@ -317,6 +317,7 @@ fn a_route_may_have_its_own_content_limit() {
     let big = roost::RouteOptions {
         max_body: Some(20),
         placement: roost::Placement::Here,
+        ..Default::default()
     };
     router
         .route_with("POST", "/small", length(), small)

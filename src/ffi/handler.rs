@@ -7,7 +7,7 @@ use std::cell::Cell;
 use super::exchange;
 use super::request::roost_request;
 use super::response::roost_response;
-use crate::http::{Placement, Request, Response};
+use crate::http::{Intake, Placement, Request, Response};
 use crate::router::{Matched, RouteHandler};
 
 /// The handler finished the response; send it as it stands.
@@ -29,7 +29,8 @@ pub const ROOST_HANDLER_DEFERRED: i32 = 2;
 /// defers passes them on to the thread that will finish, and touches them no more.
 ///
 /// It returns `ROOST_HANDLER_DONE` when the response is complete, `ROOST_HANDLER_FAILED`
-/// to answer 500 instead, `ROOST_HANDLER_DEFERRED` to finish it later (see
+/// to answer 500 instead (or, after a `roost_request_read` that failed, the status that
+/// failure deserves: 408, 413, 400 or 503), `ROOST_HANDLER_DEFERRED` to finish it later (see
 /// `roost_response_finish` and `roost_response_on_close`). Any other value is answered
 /// with 500.
 ///
@@ -59,6 +60,7 @@ pub struct CHandler {
 /// What `roost_route_options` says of a route.
 pub struct RouteSettings {
     pub max_body: Option<u64>,
+    pub stream_body: bool,
     pub on_handler_thread: bool,
     pub free_userdata: Option<unsafe extern "C" fn(*mut c_void)>,
 }
@@ -129,7 +131,10 @@ impl RouteHandler for CHandler {
             }
         });
         if verdict != ROOST_HANDLER_DONE && verdict != ROOST_HANDLER_DEFERRED {
-            res.set_error(500);
+            // A handler that gives up on a body that failed answers as the failure
+            // deserves (408, 413, 400, 503); any other failure is the server's.
+            let failure = req.upload().and_then(|upload| upload.failure());
+            res.set_error(failure.map_or(500, |e| e.status()));
         }
     }
 
@@ -141,7 +146,10 @@ impl RouteHandler for CHandler {
         }
     }
 
-    fn max_body(&self) -> Option<u64> {
-        self.settings.max_body
+    fn intake(&self) -> Intake {
+        Intake {
+            max_body: self.settings.max_body,
+            stream: self.settings.stream_body,
+        }
     }
 }

@@ -9,7 +9,7 @@ use super::result::*;
 use super::strings::{bytes_arg, roost_str};
 use crate::http::path::normalize;
 use crate::http::query::{query_pairs, query_value};
-use crate::http::Request;
+use crate::http::{ReadError, Request};
 use crate::router::Matched;
 
 /// Decoded (name, value) pairs.
@@ -508,7 +508,8 @@ pub unsafe extern "C" fn roost_request_param_at(
     }
 }
 
-/// The request content, de-chunked; length 0 when there is none. May contain NUL bytes.
+/// The request content, de-chunked; length 0 when there is none, and on a route that
+/// streams its content (read it with `roost_request_read` there). May contain NUL bytes.
 ///
 /// # Safety
 /// `req` must be NULL or a handle passed to a handler.
@@ -516,6 +517,78 @@ pub unsafe extern "C" fn roost_request_param_at(
 pub unsafe extern "C" fn roost_request_body(req: *const roost_request) -> roost_str {
     // SAFETY: per the contract.
     unsafe { view(req, |r| roost_str::of(r.request().body())) }
+}
+
+/// Reads the next bytes of the request content into `buf`, at most `cap` of them, and
+/// writes how many to `*n`: 0 at the end of the content (or for a `cap` of 0).
+///
+/// On a route with `roost_route_options.stream_body`, the content arrives while the
+/// handler runs: this blocks the calling thread until some has arrived, the content ends,
+/// or it fails. The first call lets the client send it (a client waiting on
+/// `Expect: 100-continue` is told to go on then). It fails with `ROOST_ERR_CLOSED` when
+/// the client is gone, `ROOST_ERR_TIMEOUT` when the client stopped sending for longer than
+/// `opts.body_timeout_ms` (or the server found no memory for it in time),
+/// `ROOST_ERR_INVALID` past the route's `max_body_bytes` or for bad chunked framing, and
+/// `ROOST_ERR_STATE` on one of the server's I/O threads (where it would wait for itself);
+/// `roost_last_error` then names the status to answer with (408, 413, 400, 503; a handler
+/// returning `ROOST_HANDLER_FAILED` answers with it), and it fails the same way again. The connection is not reused after an answer that leaves
+/// content unread. Call it from one thread at a time: the handler's, or the one a
+/// deferred exchange (or `roost_server_next`) gave the request to, until the finish.
+///
+/// On other routes the content is all in memory already (`roost_request_body`), and this
+/// gives it piece by piece without waiting, so a handler reads the same way on any route.
+///
+/// # Safety
+/// `req` must be NULL or a handle passed to a handler; `buf` must point to `cap` writable
+/// bytes (it may be NULL when `cap` is 0); `n` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_read(
+    req: *const roost_request,
+    buf: *mut c_char,
+    cap: usize,
+    n: *mut usize,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        const FUNC: &str = "roost_request_read";
+        if n.is_null() || (buf.is_null() && cap > 0) {
+            return fail(ROOST_ERR_NULL, &format!("{FUNC}: buf or n is NULL"));
+        }
+        // SAFETY: `n` is writable, per the contract.
+        unsafe { n.write(0) };
+        // SAFETY: per the contract.
+        let Some(r) = (unsafe { request_arg(req) }) else {
+            // SAFETY: `req` is NULL or a handle passed to a handler, per the contract.
+            return unsafe { missing(req, &format!("{FUNC}: req is NULL")) };
+        };
+        let out: &mut [u8] = if cap == 0 {
+            &mut []
+        } else {
+            // SAFETY: `buf` points to `cap` writable bytes, per the contract.
+            unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), cap) }
+        };
+        // A wait holds a reading end of its own, not the request: whatever happens to the
+        // exchange meanwhile, the wait touches nothing it frees.
+        let read = match r.request().upload() {
+            Some(upload) => upload.clone().read(out),
+            None => r.request().read_body(out),
+        };
+        match read {
+            Ok(count) => {
+                // SAFETY: `n` is writable, per the contract.
+                unsafe { n.write(count) };
+                ROOST_OK
+            }
+            Err(e) => {
+                let code = match e {
+                    ReadError::Closed => ROOST_ERR_CLOSED,
+                    ReadError::Timeout | ReadError::Memory => ROOST_ERR_TIMEOUT,
+                    ReadError::Invalid(_) => ROOST_ERR_INVALID,
+                    ReadError::WouldBlock => ROOST_ERR_STATE,
+                };
+                fail(code, &format!("{FUNC}: {e} (answer {})", e.status()))
+            }
+        }
+    })
 }
 
 /// The client's address: its IP as text ("127.0.0.1", "::1") in `*addr` and its port in

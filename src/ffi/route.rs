@@ -33,6 +33,13 @@ pub struct roost_route_options {
     /// them (`opts.handler_threads`). false: it is quick, and runs on the I/O thread that
     /// read the request even then (no hand-over to another thread). Default true.
     pub on_handler_thread: bool,
+    /// true: the handler is called as soon as the head has arrived, and reads the content
+    /// as it arrives with `roost_request_read` (`roost_request_body` is then empty); it
+    /// runs on a handler thread, never on an I/O thread, even with `opts.handler_threads`
+    /// at 0 (the server then starts 4 for such routes), or on the host's thread for a host
+    /// route. Nothing of the content is read before the handler's first read: a handler
+    /// that answers without reading never receives it. Default false.
+    pub stream_body: bool,
 }
 
 /// The published layouts of roost_route_options.
@@ -46,6 +53,7 @@ fn defaults() -> roost_route_options {
         max_body_bytes: 0,
         free_userdata: None,
         on_handler_thread: true,
+        stream_body: false,
     }
 }
 
@@ -147,6 +155,7 @@ pub unsafe extern "C" fn roost_server_route_with(
             RouteSettings {
                 max_body: (opts.max_body_bytes > 0).then_some(opts.max_body_bytes),
                 on_handler_thread: opts.on_handler_thread,
+                stream_body: opts.stream_body,
                 free_userdata: opts.free_userdata,
             },
         ));

@@ -18,10 +18,11 @@ use super::parse::{
 };
 use super::spare;
 use super::writer::{self, write_response, StreamFraming, CONTINUE};
-use crate::http::body::{BodyBudget, Refused};
+use crate::http::body::{Body, BodyBudget, Refused};
 use crate::http::date::DATE_LEN;
 use crate::http::status::forbids_body;
 use crate::http::stream::{End, Tap};
+use crate::http::upload::{self, Inlet, ReadError};
 use crate::http::{answer, Failure, Handler, Limits, Request, Response};
 
 /// Where a connection stands, which decides its timeout.
@@ -96,6 +97,16 @@ enum State {
     Closed,
 }
 
+/// A body streaming in while its handler runs (see `http::upload`).
+#[derive(Debug)]
+struct Inflow {
+    reader: BodyReader,
+    inlet: Inlet,
+    /// The reader asked for the body (and a client waiting on `Expect: 100-continue` was
+    /// told to send it).
+    started: bool,
+}
+
 #[derive(Debug)]
 enum BodyReader {
     /// This many bytes of content left.
@@ -137,6 +148,8 @@ pub struct Session {
     stalled: bool,
     /// See [`Session::must_reset`].
     cut: bool,
+    /// The content of the request under way, streaming in while its handler runs.
+    inflow: Option<Inflow>,
 }
 
 impl Session {
@@ -154,6 +167,7 @@ impl Session {
             line_checked: false,
             stalled: false,
             cut: false,
+            inflow: None,
         }
     }
 
@@ -170,6 +184,13 @@ impl Session {
             State::Head if input.is_empty() => Phase::Idle,
             State::Head => Phase::Head,
             State::Deciding(_) | State::Body(_) => Phase::Body,
+            // A body streaming in is the client's to send while the handler waits for it;
+            // while the handler does not read, the slowness is the server's.
+            State::Answering | State::Streaming { .. }
+                if self.inflow.as_ref().is_some_and(|f| f.inlet.is_flowing()) =>
+            {
+                Phase::Body
+            }
             State::Ready | State::Answering | State::Streaming { .. } => Phase::Answering,
             State::Closed => Phase::Idle,
         }
@@ -238,7 +259,9 @@ impl Session {
         loop {
             let next = match self.state {
                 State::Closed => Next::Close,
-                State::Answering | State::Streaming { .. } => Next::Answering,
+                State::Answering | State::Streaming { .. } => {
+                    self.feed(input, out, env).unwrap_or(Next::Answering)
+                }
                 State::Ready => Next::Request,
                 State::Deciding(_) => Next::Head,
                 _ if out.is_full() => Next::Pause,
@@ -302,7 +325,6 @@ impl Session {
         if !matches!(self.state, State::Ready | State::Answering) {
             return;
         }
-        let exchange = self.exchange;
         let tap = res.take_tap();
         let status = res.status();
         // A status that may carry no content is sent without framing (205 with an empty
@@ -310,7 +332,13 @@ impl Session {
         let stream = tap
             .as_ref()
             .filter(|_| !(forbids_body(status) || status == 205))
-            .map(|tap| writer::stream_framing(tap.declared(), exchange.minor_version));
+            .map(|tap| writer::stream_framing(tap.declared(), self.exchange.minor_version));
+        // A body still streaming in goes on only beside a streamed answer; otherwise the
+        // rest is not read, and the connection cannot be reused.
+        if stream.is_none() || self.exchange.head_request {
+            self.cut_inflow(ReadError::Closed);
+        }
+        let exchange = self.exchange;
         let close = exchange.unread_body
             || !exchange.keep_alive
             || env.stopping
@@ -336,6 +364,86 @@ impl Session {
             // writes say so (the tap is dropped).
             (Some(_), _) => self.next_exchange(close),
             (None, _) => self.next_exchange(close),
+        }
+    }
+
+    /// The reading end's partner of a body streaming in, for the server to attach to.
+    pub fn inlet(&self) -> Option<&Inlet> {
+        self.inflow.as_ref().map(|f| &f.inlet)
+    }
+
+    /// Moves what `input` holds of a body streaming in to its reader, once the reader has
+    /// asked and while it keeps up. `None`: nothing to read now.
+    fn feed(&mut self, input: &mut InBuf, out: &mut Output, env: &Env<'_>) -> Option<Next> {
+        let inflow = self.inflow.as_mut()?;
+        if !inflow.inlet.has_room() {
+            return None;
+        }
+        if !inflow.started {
+            inflow.started = true;
+            // Not once the answer's head is out: a 100 after the final status is invalid.
+            if self.exchange.expect_continue && matches!(self.state, State::Answering) {
+                out.bytes_mut().extend_from_slice(CONTINUE);
+            }
+        }
+        let mut piece = Body::charged_to(self.budget.clone());
+        let (used, outcome) = match &mut inflow.reader {
+            BodyReader::Length(left) => {
+                let available = input.data().len();
+                let take = usize::try_from(*left).map_or(available, |l| l.min(available));
+                match piece.try_extend(&input.data()[..take]) {
+                    Ok(()) => {
+                        *left -= take as u64;
+                        let progress = if *left == 0 {
+                            Decoded::Done
+                        } else {
+                            Decoded::NeedMore
+                        };
+                        (take, Ok(progress))
+                    }
+                    Err(refused) => (0, Ok(Decoded::Stalled(refused))),
+                }
+            }
+            BodyReader::Chunked(decoder) => decoder.decode(
+                input.data(),
+                &mut piece,
+                self.exchange.max_body,
+                env.limits.max_head,
+            ),
+        };
+        input.consume(used);
+        inflow.inlet.push(piece);
+        match outcome {
+            Ok(Decoded::Done) => {
+                inflow.inlet.finish();
+                self.inflow = None;
+                None
+            }
+            Ok(Decoded::NeedMore) => {
+                let want = match &inflow.reader {
+                    BodyReader::Length(left) => usize::try_from(*left).unwrap_or(usize::MAX),
+                    BodyReader::Chunked(_) => 0,
+                };
+                Some(Next::Read { want })
+            }
+            Ok(Decoded::Stalled(Refused::Budget)) => Some(Next::Stalled),
+            Ok(Decoded::Stalled(Refused::Memory)) => {
+                self.cut_inflow(ReadError::Memory);
+                None
+            }
+            Err(status) => {
+                self.cut_inflow(ReadError::Invalid(status));
+                None
+            }
+        }
+    }
+
+    /// Ends a body streaming in short: its reader gets `error`, and the connection closes
+    /// after the answer (the rest of the body would be read as the next request).
+    fn cut_inflow(&mut self, error: ReadError) {
+        if let Some(inflow) = self.inflow.take() {
+            inflow.inlet.fail(error);
+            self.exchange.unread_body = true;
         }
     }
 
@@ -366,6 +474,8 @@ impl Session {
         let whole = end == End::Finished && writer::write_stream_end(out, framing);
         // Only a reset tells a client reading to the close that the body is not all there.
         self.cut = end == End::Aborted && framing == StreamFraming::Close;
+        self.cut_inflow(ReadError::Closed);
+        let close = close || self.exchange.unread_body;
         self.next_exchange(close || !whole || env.stopping);
     }
 
@@ -387,6 +497,7 @@ impl Session {
     /// closes after the answer.
     fn next_exchange(&mut self, close: bool) {
         self.served += 1;
+        self.inflow = None;
         // The request is kept for the next one (pipelined requests reuse it) until the
         // connection goes idle; a large body goes back now.
         if let Some(request) = self.request.as_deref_mut() {
@@ -416,7 +527,16 @@ impl Session {
                 };
                 self.fail(out, env, status, head_method);
             }
-            State::Ready | State::Answering | State::Streaming { .. } | State::Closed => {}
+            // A body streaming in: its reader hears of it, and its handler answers.
+            State::Answering | State::Streaming { .. } => {
+                let error = if self.stalled {
+                    ReadError::Memory
+                } else {
+                    ReadError::Timeout
+                };
+                self.cut_inflow(error);
+            }
+            State::Ready | State::Closed => {}
         }
     }
 
@@ -494,12 +614,16 @@ impl Session {
             .get_or_insert_with(|| spare::take_request(self.peer, &self.budget));
         fill_request(request, &head);
         input.consume(head_len);
-        // The handler may set its own limit for the content (a route's); asked only when
-        // there is content, before any of it is read (and before any 100 Continue).
+        // The handler may set its own limit for the content (a route's), and read it as it
+        // arrives; asked only when there is content, before any of it is read (and before
+        // any 100 Continue).
+        let mut stream = false;
         if framing != Framing::Empty {
-            if let Some(max) = handler.max_body(request) {
+            let intake = handler.intake(request);
+            if let Some(max) = intake.max_body {
                 self.exchange.max_body = max;
             }
+            stream = intake.stream;
         }
         let reader = match framing {
             Framing::Empty => None,
@@ -515,6 +639,20 @@ impl Session {
             self.state = State::Ready;
             return None;
         };
+        if stream {
+            let (inlet, upload) = upload::pair(limits.stream_buffer);
+            self.request
+                .as_deref_mut()
+                .expect("a request under way")
+                .set_upload(upload);
+            self.inflow = Some(Inflow {
+                reader,
+                inlet,
+                started: false,
+            });
+            self.state = State::Ready;
+            return None;
+        }
         // Content that came with the head is taken at once when it may be all of it (a body
         // that is all here needs no decision); otherwise, or if it must wait for memory,
         // the handler decides first whether it will be read at all.

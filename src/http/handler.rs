@@ -20,12 +20,18 @@ pub trait Handler: Send + Sync {
         true
     }
 
-    /// The most content `req` may have, if not the server's `Limits::max_body`: past it,
-    /// 413, before any of it is read (and with no 100 Continue). Asked once the head has
-    /// arrived, only for a request with content.
-    fn max_body(&self, req: &Request) -> Option<u64> {
+    /// How the content of `req` is taken: its limit, and whether the handler reads it as
+    /// it arrives (see [`Intake`]). Asked once the head has arrived, only for a request
+    /// with content, before any of it is read (and before any 100 Continue).
+    fn intake(&self, req: &Request) -> Intake {
         let _ = req;
-        None
+        Intake::default()
+    }
+
+    /// Whether [`Handler::intake`] may stream some request's content: the server then has
+    /// handler threads for such requests, even with `Config::handler_threads` at 0.
+    fn streams_bodies(&self) -> bool {
+        false
     }
 
     /// Where `req` is answered (asked once its content is complete): see [`Placement`].
@@ -46,4 +52,15 @@ pub enum Placement {
     Blocking,
     /// By a thread of the host's own, which takes it with `HostQueue::next`.
     HostThread,
+}
+
+/// How a request's content is taken, as its handler says ([`Handler::intake`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Intake {
+    /// The most content the request may have, if not the server's `Limits::max_body`:
+    /// past it, 413, before any of it is read (and with no 100 Continue).
+    pub max_body: Option<u64>,
+    /// The handler is called once the head is in, on a handler thread, and reads the
+    /// content as it arrives with `Request::read_body`; `Request::body` stays empty.
+    pub stream: bool,
 }

@@ -20,13 +20,15 @@ pub mod response;
 pub mod status;
 pub mod stream;
 pub mod syntax;
+pub mod upload;
 pub mod uri;
 
 pub use answer::{answer, Failure};
 pub use body::{Body, BodyBudget};
-pub use handler::{Handler, Placement};
+pub use handler::{Handler, Intake, Placement};
 pub use later::{Deferral, Finish, Later, Ticket};
 pub use limits::Limits;
 pub use request::{Request, Version};
 pub use response::{Response, ResponseError};
 pub use stream::{Stream, StreamError};
+pub use upload::ReadError;

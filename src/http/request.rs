@@ -3,9 +3,11 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::body::{Body, BodyBudget};
+use super::upload::{ReadError, Upload};
 
 /// The protocol version a request came with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +35,10 @@ pub struct Request {
     version: Version,
     fields: Vec<(Range<usize>, Range<usize>)>,
     body: Body,
+    /// The content's reading end, when it streams in while the handler runs.
+    upload: Option<Upload>,
+    /// Bytes of `body` given out by [`Request::read_body`].
+    read_at: AtomicUsize,
     peer: SocketAddr,
 }
 
@@ -65,6 +71,8 @@ impl Request {
             version: Version::Http11,
             fields: Vec::new(),
             body,
+            upload: None,
+            read_at: AtomicUsize::new(0),
             peer,
         }
     }
@@ -89,6 +97,8 @@ impl Request {
         self.authority = line.authority;
         self.version = line.version;
         self.body.clear();
+        self.upload = None;
+        *self.read_at.get_mut() = 0;
     }
 
     /// Makes an answered request ready to be kept for another: large buffers and all of
@@ -110,6 +120,7 @@ impl Request {
         (self.method, self.target, self.path) = (0..0, 0..0, 0..0);
         (self.query, self.authority) = (None, None);
         self.body.release();
+        self.upload = None;
     }
 
     /// Makes a kept request the next one, from `peer`, its content charged to `budget`.
@@ -188,9 +199,43 @@ impl Request {
             .map(|(name, value)| (self.text(name), &self.values[value.clone()]))
     }
 
-    /// The request content (empty when there is none).
+    /// The request content (empty when there is none, and when it streams: see
+    /// [`Request::read_body`]).
     pub fn body(&self) -> &[u8] {
         self.body.as_slice()
+    }
+
+    /// Gives the content its reading end: it streams in while the handler runs.
+    pub(crate) fn set_upload(&mut self, upload: Upload) {
+        self.upload = Some(upload);
+    }
+
+    /// The reading end of content that streams in, if it does.
+    pub fn upload(&self) -> Option<&Upload> {
+        self.upload.as_ref()
+    }
+
+    /// Whether the content streams in while the handler runs (its route asked for it), to
+    /// be read with [`Request::read_body`]; otherwise it is all in [`Request::body`].
+    pub fn streams_body(&self) -> bool {
+        self.upload.is_some()
+    }
+
+    /// Copies the next bytes of the content into `buf`; `Ok(0)` at its end. For content
+    /// that streams in, it waits until some has arrived (the first call lets the client
+    /// send it: `100 Continue`), and fails as [`ReadError`] says; call it from one thread
+    /// at a time. For content in memory, it gives [`Request::body`] piece by piece, so a
+    /// handler reads the same way on any route.
+    pub fn read_body(&self, buf: &mut [u8]) -> Result<usize, ReadError> {
+        if let Some(upload) = &self.upload {
+            return upload.read(buf);
+        }
+        let body = self.body.as_slice();
+        let at = self.read_at.load(Ordering::Relaxed).min(body.len());
+        let n = buf.len().min(body.len() - at);
+        buf[..n].copy_from_slice(&body[at..at + n]);
+        self.read_at.store(at + n, Ordering::Relaxed);
+        Ok(n)
     }
 
     /// The address of the client.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::files::{self, from_segments, Refusal, StaticFiles};
 use crate::http::methods::{is_standard, respond_allow};
 use crate::http::path::{normalize, NormalPath};
-use crate::http::{Handler, Placement, Request, Response};
+use crate::http::{Handler, Intake, Placement, Request, Response};
 
 pub use pattern::{Params, Pattern, PatternError, WILDCARD};
 use tree::Tree;
@@ -59,9 +59,10 @@ pub trait RouteHandler: Send + Sync {
         Placement::Blocking
     }
 
-    /// The most content its requests may have, if not the server's limit.
-    fn max_body(&self) -> Option<u64> {
-        None
+    /// How its requests' content is taken: the limit, if not the server's, and whether it
+    /// streams in while the handler runs.
+    fn intake(&self) -> Intake {
+        Intake::default()
     }
 }
 
@@ -75,6 +76,10 @@ pub struct RouteOptions {
     /// Where its requests are answered: [`Placement::Blocking`] (the default) for a handler
     /// that may block, [`Placement::Here`] for a quick one kept on the I/O thread.
     pub placement: Placement,
+    /// The handler is called once the head is in and reads the content as it arrives
+    /// (`Request::read_body`); it then runs on a handler thread whatever `placement` says
+    /// (or on the host's, for [`Placement::HostThread`]).
+    pub stream_body: bool,
 }
 
 impl Default for RouteOptions {
@@ -82,6 +87,7 @@ impl Default for RouteOptions {
         RouteOptions {
             max_body: None,
             placement: Placement::Blocking,
+            stream_body: false,
         }
     }
 }
@@ -101,8 +107,12 @@ impl RouteHandler for WithOptions {
         self.options.placement
     }
 
-    fn max_body(&self) -> Option<u64> {
-        self.options.max_body.or_else(|| self.handler.max_body())
+    fn intake(&self) -> Intake {
+        let inner = self.handler.intake();
+        Intake {
+            max_body: self.options.max_body.or(inner.max_body),
+            stream: self.options.stream_body || inner.stream,
+        }
     }
 }
 
@@ -375,9 +385,13 @@ impl Handler for Router {
     }
 
     /// As the route's handler says.
-    fn max_body(&self, req: &Request) -> Option<u64> {
+    fn intake(&self, req: &Request) -> Intake {
         self.route_of(req)
-            .and_then(|route| route.handler.max_body())
+            .map_or_else(Intake::default, |route| route.handler.intake())
+    }
+
+    fn streams_bodies(&self) -> bool {
+        self.routes.iter().any(|r| r.handler.intake().stream)
     }
 
     /// As the route's handler says; static files, 404 and 405 are answered here.

@@ -48,6 +48,8 @@ pub struct Turn<'a> {
     pub handler: &'a dyn Handler,
     /// Threads for handlers that may block, if the server has them.
     pub pool: Option<&'a Pool>,
+    /// Threads for handlers that read bodies as they arrive.
+    pub uploads: Option<&'a Pool>,
     /// The queue the host's own threads take their requests from.
     pub host: &'a Pool,
     /// Where answers from those threads come back, and this connection's token there.
@@ -212,7 +214,8 @@ impl Connection {
         let mut reads = 0;
         let mut pumps = 0;
         loop {
-            let (pool, host, mailbox, token) = (turn.pool, turn.host, turn.mailbox, turn.token);
+            let (pool, uploads) = (turn.pool, turn.uploads);
+            let (host, mailbox, token) = (turn.host, turn.mailbox, turn.token);
             let handler = turn.handler;
             let ticket = &mut self.ticket;
             let next = self.session.serve(
@@ -224,12 +227,18 @@ impl Connection {
                 turn.now,
                 &mut |session, out, res| {
                     let queue = match handler.placement(session.request()) {
+                        Placement::HostThread => host,
+                        // Its handler waits for the body: never on this thread (with no
+                        // threads, its reads fail rather than wait).
+                        _ if session.inlet().is_some() => match uploads {
+                            Some(pool) => pool,
+                            None => return false,
+                        },
                         Placement::Here => return false,
                         Placement::Blocking => match pool {
                             Some(pool) => pool,
                             None => return false,
                         },
-                        Placement::HostThread => host,
                     };
                     *ticket = hand_off(session, out, res, &turn.env, queue, mailbox, token);
                     true
@@ -298,6 +307,15 @@ impl Connection {
                 Next::Head | Next::Request => continue,
             };
             if !self.readable {
+                // A streamed answer beside a body streaming in: its producer wakes this
+                // connection only once it waits for it.
+                if self.session.stream().is_some_and(|t| !t.wait()) {
+                    pumps += 1;
+                    if pumps == PUMPS_PER_TURN {
+                        return Outcome::Open(Wait::Yield);
+                    }
+                    continue;
+                }
                 let phase = self.session.phase(&self.input);
                 if phase == Phase::Idle {
                     // An idle connection holds no buffers: thousands of them cost little.
@@ -536,6 +554,10 @@ fn hand_off(
     mailbox: &Arc<Mailbox>,
     token: u64,
 ) -> Option<Arc<Ticket>> {
+    if let Some(inlet) = session.inlet() {
+        let mailbox = mailbox.clone();
+        inlet.attach(Arc::new(move || mailbox.ready(token)));
+    }
     let ticket = Arc::new(Ticket::new(Some(session.take_request())));
     let job = Job {
         ticket: ticket.clone(),
@@ -598,6 +620,7 @@ mod tests {
             let mut turn = Turn {
                 handler: &Echo,
                 pool: None,
+                uploads: None,
                 host: &host,
                 mailbox: &mailbox,
                 token: 0,

@@ -33,6 +33,9 @@ use worker::Worker;
 /// Connections a listener queues before workers accept them (the kernel caps it at
 /// net.core.somaxconn).
 const BACKLOG: i32 = 4096;
+/// Handler threads a server starts for the routes that stream their bodies when
+/// `Config::handler_threads` asks for none.
+const STREAMED_BODY_THREADS: usize = 4;
 
 /// In a forked child, what the parent's servers left: their threads' state, which must not
 /// be dropped there (see `Server::stop`).
@@ -50,7 +53,8 @@ pub(crate) struct Core {
     handler: Arc<dyn Handler>,
     stopping: AtomicBool,
     connections: AtomicUsize,
-    /// Threads for handlers that may block, if the config asks for them.
+    /// Threads for handlers that may block, if the config asks for them, and for those
+    /// that read streamed bodies.
     pool: Option<Arc<Pool>>,
     /// The requests of the routes the host's own threads answer.
     host: Arc<Pool>,
@@ -99,7 +103,13 @@ impl Server {
                 mailbox.memory_released();
             }
         });
-        let pool = match config.handler_threads {
+        // Handlers that read bodies as they arrive wait for the client, so they never run on
+        // an I/O thread: a server with such routes has handler threads for them.
+        let threads = match config.handler_threads {
+            0 if handler.streams_bodies() => STREAMED_BODY_THREADS,
+            threads => threads,
+        };
+        let pool = match threads {
             0 => None,
             threads => Some(Pool::start(threads, config.handler_queue, handler.clone())?),
         };

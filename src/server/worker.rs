@@ -13,7 +13,7 @@ use super::timers::{Kind, Timers};
 use super::Core;
 use crate::h1::{Env, Phase};
 use crate::http::date::DateCache;
-use crate::http::Response;
+use crate::http::{upload, Response};
 use crate::sys::epoll::{Epoll, Event, EDGE, EXCLUSIVE, READABLE, READ_HANGUP, URGENT, WRITABLE};
 use crate::sys::socket::Shutdown;
 use crate::sys::{memory, signal, socket};
@@ -102,6 +102,7 @@ impl Worker {
     /// timeout passes).
     pub fn run(mut self) {
         signal::block_all_in_this_thread();
+        upload::mark_io_thread();
         loop {
             let timeout = self.poll_timeout(Instant::now());
             self.events.clear();
@@ -299,7 +300,12 @@ impl Worker {
         let served_before = conn.served();
         let mut turn = Turn {
             handler: &*self.core.handler,
-            pool: self.core.pool.as_deref(),
+            pool: self
+                .core
+                .pool
+                .as_deref()
+                .filter(|_| self.core.config.handler_threads > 0),
+            uploads: self.core.pool.as_deref(),
             host: &self.core.host,
             mailbox: &self.mailbox,
             token,
