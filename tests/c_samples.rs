@@ -1,8 +1,7 @@
 //! The C samples in bindings/c, built with -Wall -Wextra -Werror against include/roost.h
-//! and the library this test run built, then run: hello, long_poll, stream, workers and upload over HTTP,
-//! the test
-//! programs (test_abi, test_stop, test_fork, test_defer, test_stream, test_queue,
-//! test_routes, test_upload) under valgrind when it is installed.
+//! and the library this test run built, then run: hello, long_poll, stream, workers and
+//! upload over HTTP, the test programs (test_abi, test_stop, test_fork, test_defer,
+//! test_stream, test_queue, test_routes, test_upload) under valgrind when it is installed.
 
 mod common;
 
