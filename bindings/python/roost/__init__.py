@@ -15,11 +15,11 @@
 
 from ._lib import version as __version__
 from .deferred import Deferred
-from .errors import Error
+from .errors import BodyError, Error
 from .events import Event, EventStream
-from .request import Headers, Request
+from .request import BodyStream, Headers, Request
 from .response import File
 from .server import Server
 
-__all__ = ["Deferred", "Error", "Event", "EventStream", "File", "Headers", "Request", "Server",
+__all__ = ["BodyError", "BodyStream", "Deferred", "Error", "Event", "EventStream", "File", "Headers", "Request", "Server",
            "__version__"]

@@ -94,6 +94,7 @@ class roost_route_options(ctypes.Structure):
         ("max_body_bytes", ctypes.c_uint64),
         ("free_userdata", ctypes.c_void_p),
         ("on_handler_thread", ctypes.c_bool),
+        ("stream_body", ctypes.c_bool),
     ]
 
 
@@ -186,6 +187,9 @@ _declare("roost_request_param_at", _r, [_p, _n, _str_out, _str_out])
 _declare("roost_request_query_count", _n, [_p])
 _declare("roost_request_query_at", _r, [_p, _n, _str_out, _str_out])
 _declare("roost_request_peer", _r, [_p, _str_out, ctypes.POINTER(ctypes.c_uint16)])
+# Waits for the client's bytes on a streamed body: with the GIL released. Its failures are
+# the client's (gone, stalled, too much): the caller checks.
+_declare("roost_request_read", _r, [_p, _p, _n, ctypes.POINTER(_n)], blocks=True)
 _declare("roost_response_set_status", _r, [_p, ctypes.c_uint16], checked=True)
 _declare("roost_response_add_header", _r, [_p, _s, _n, _s, _n], checked=True)
 _declare("roost_response_set_body", _r, [_p, _s, _n], checked=True)

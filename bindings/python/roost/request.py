@@ -1,10 +1,12 @@
 """The request a Python handler receives."""
 
 import ctypes
+import io
 from collections.abc import Mapping
 
 from . import _lib
 from .deferred import Deferred
+from .errors import BodyError
 
 lib = _lib.lib
 
@@ -57,6 +59,48 @@ def _pairs(ptr, count, at):
     return pairs
 
 
+class BodyStream(io.RawIOBase):
+    """The request content as a binary file, read as it arrives: `read(n)` (which, like
+    a socket's, may give fewer bytes than asked; b"" at the end), `read()` for the rest,
+    `readinto(buffer)`, and iteration, which gives the content in pieces as they arrive
+    (not lines: an upload may have none). A read waits, with the GIL released, until
+    bytes arrive; the first lets the client send them (100 Continue). A client that
+    leaves, stalls or sends too much raises roost.BodyError."""
+
+    PIECE = 64 * 1024
+
+    def __init__(self, request):
+        super().__init__()
+        self._request = request
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        ptr = self._request._ptr
+        if ptr is None:
+            raise RuntimeError("roost: request used after its handler returned")
+        view = memoryview(buffer).cast("B")
+        if len(view) == 0:
+            return 0
+        if view.readonly:
+            raise TypeError("readinto() needs a writable buffer")
+        target = (ctypes.c_char * len(view)).from_buffer(view)
+        count = ctypes.c_size_t()
+        result = lib.roost_request_read(ptr, ctypes.addressof(target), len(view),
+                                        ctypes.byref(count))
+        if result != _lib.OK:
+            raise BodyError(result, lib.roost_last_error().decode("utf-8", "replace"))
+        return count.value
+
+    def __iter__(self):
+        while True:
+            piece = self.read(self.PIECE)
+            if not piece:
+                return
+            yield piece
+
+
 class Request:
     """One request, read from the library during the handler call.
 
@@ -64,9 +108,11 @@ class Request:
     gone, so only what the handler already read stays available.
     """
 
-    def __init__(self, ptr, res_ptr, loop):
+    def __init__(self, ptr, res_ptr, loop, streams=False):
         self._ptr = ptr
         self._res = res_ptr
+        self._streams = streams
+        self._stream = None
         self._cache = {}
         self._deferred = None
         # The server's event loop: a Deferred streams its body through it.
@@ -163,8 +209,20 @@ class Request:
 
     @property
     def body(self):
-        """The request content as bytes, de-chunked (b"" when there is none)."""
+        """The request content as bytes, de-chunked (b"" when there is none). On a route
+        with stream_body=True it is read whole from the stream on first use (bounded by the
+        route's max_body); what was read from `stream` before is not in it."""
+        if self._streams:
+            return self._get("body", lambda p: self.stream.read())
         return self._get("body", lambda p: lib.roost_request_body(p).bytes())
+
+    @property
+    def stream(self):
+        """The request content as a binary file (see BodyStream), read as it arrives on a
+        route with stream_body=True, from memory on others."""
+        if self._stream is None:
+            self._stream = BodyStream(self)
+        return self._stream
 
     @property
     def peer(self):

@@ -9,7 +9,7 @@ import weakref
 
 from . import _lib
 from .deferred import Deferred
-from .errors import Error, report
+from .errors import BodyError, Error, report
 from .loop import Loop
 from .request import Request
 from .response import respond
@@ -89,34 +89,37 @@ class Server:
         self._handle = handle
         _open_servers.add(self)
 
-    def route(self, method, pattern, max_body=None):
+    def route(self, method, pattern, max_body=None, stream_body=False):
         """Decorator: route `method` requests matching `pattern` ("/hello/{name}",
         "/files/*") to the function, which takes a Request and returns the response:
         str, bytes, dict/list (JSON), roost.File, None, a generator or other iterator of
         str/bytes, or an async iterable (streamed), a roost.EventStream, (status, body) or
         (status, headers, body). An async def function runs on the server's event loop.
         `max_body` bounds the request content this route takes, in bytes (more or less than
-        the server's max_body_bytes): past it, 413, before any of it is read."""
+        the server's max_body_bytes): past it, 413, before any of it is read. With
+        `stream_body`, the function is called once the head has arrived and reads the
+        content as it arrives from `req.stream`; nothing of it is read before it does."""
 
         def register(func):
-            self.add_route(method, pattern, func, max_body=max_body)
+            self.add_route(method, pattern, func, max_body=max_body, stream_body=stream_body)
             return func
 
         return register
 
-    def add_route(self, method, pattern, func, max_body=None):
+    def add_route(self, method, pattern, func, max_body=None, stream_body=False):
         """Like route(), without the decorator."""
         method_b, pattern_b = method.encode(), pattern.encode()
         opts = _lib.roost_route_options()
         lib.roost_route_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
         if max_body is not None:
             opts.max_body_bytes = _bounded("max_body", max_body, 1, 2**64 - 1)
+        opts.stream_body = bool(stream_body)
         # No C handler: this program's threads take the route's requests (roost_server_next),
         # and the userdata says which function answers them.
         lib.roost_server_route_with(self._live(), method_b, len(method_b), pattern_b,
                                     len(pattern_b), _lib.HANDLER(), len(self._routes) + 1,
                                     ctypes.byref(opts))
-        self._routes.append((method, pattern, func))
+        self._routes.append((method, pattern, func, bool(stream_body)))
 
     def _serve(self, handle):
         """A handler thread: takes requests until the server stops."""
@@ -137,8 +140,8 @@ class Server:
             self._answer(self._routes[index - 1], req.value, res.value)
 
     def _answer(self, route, req_ptr, res_ptr):
-        method, pattern, func = route
-        request = Request(req_ptr, res_ptr, self._loop)
+        method, pattern, func, streams = route
+        request = Request(req_ptr, res_ptr, self._loop, streams)
         later = False
         try:
             result = func(request)
@@ -158,6 +161,14 @@ class Server:
                 # Streamed: the request stays readable until the body has ended.
                 later = True
                 self._loop.stream(res_ptr, body, request._release)
+        except BodyError as e:
+            # The client's failure, not the handler's: answered as it deserves.
+            if not later:
+                if e.code == _lib.ERR_CLOSED:
+                    lib.roost_response_abort(res_ptr)
+                else:
+                    message = str(e).encode()
+                    lib.roost_response_send(res_ptr, e.status, None, 0, message, len(message))
         except Error as e:
             if e.code != _lib.ERR_CLOSED:  # a client that left mid-way is no error
                 self._report(method, pattern)

@@ -507,6 +507,99 @@ class StreamingTest(unittest.TestCase):
         self.assertIn("ValueError: the producer failed", stderr.getvalue())
 
 
+class UploadTest(unittest.TestCase):
+    """stream_body=True: the handler reads the content from req.stream as it arrives."""
+
+    def setUp(self):
+        self.srv = roost.Server(host="127.0.0.1", port=0, threads=1, shutdown_timeout=0.5,
+                                body_timeout=0.5)
+        self.addCleanup(self.srv.close)
+        self.first = threading.Event()
+        self.go_on = threading.Event()
+        self.errors = []
+
+        @self.srv.route("POST", "/count", stream_body=True, max_body=1 << 30)
+        def count(req):
+            digest, total = hashlib.sha256(), 0
+            for piece in req.stream:
+                digest.update(piece)
+                total += len(piece)
+            return "%d %s" % (total, digest.hexdigest())
+
+        @self.srv.route("POST", "/parts", stream_body=True)
+        def parts(req):
+            head = req.stream.read(4)
+            buf = bytearray(3)
+            n = req.stream.readinto(buf)
+            self.first.set()
+            self.go_on.wait(10)
+            return b"|".join([head, bytes(buf[:n]), req.stream.read()])
+
+        @self.srv.route("POST", "/whole", stream_body=True, max_body=10)
+        def whole(req):
+            return req.body
+
+        @self.srv.route("POST", "/catch", stream_body=True)
+        def catch(req):
+            try:
+                return req.body
+            except roost.BodyError as e:
+                self.errors.append(e)
+                raise
+
+        @self.srv.route("POST", "/memory")
+        def memory(req):
+            return b"|".join([req.stream.read(2), req.stream.read()])
+
+        self.srv.start()
+
+    def raw(self, data):
+        with socket.create_connection(("127.0.0.1", self.srv.port), timeout=10) as s:
+            s.sendall(data)
+            return b"".join(iter(lambda: s.recv(65536), b""))
+
+    def test_a_large_body_arrives_whole_declared_or_chunked(self):
+        data = os.urandom(5 << 20)
+        expected = "%d %s" % (len(data), hashlib.sha256(data).hexdigest())
+        status, _, body = request(self.srv.port, "POST", "/count", body=data)
+        self.assertEqual((status, body.decode()), (200, expected))
+        pieces = (data[i:i + 100000] for i in range(0, len(data), 100000))
+        status, _, body = request(self.srv.port, "POST", "/count", body=pieces,
+                                  encode_chunked=True)
+        self.assertEqual((status, body.decode()), (200, expected))
+
+    def test_read_readinto_and_the_rest_as_the_bytes_arrive(self):
+        with socket.create_connection(("127.0.0.1", self.srv.port), timeout=10) as s:
+            s.sendall(b"POST /parts HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\nheadbuf")
+            # The handler has read 7 bytes before the client sends the rest.
+            self.assertTrue(self.first.wait(10))
+            s.sendall(b"tail!")
+            self.go_on.set()
+            reply = s.recv(65536)
+        self.assertTrue(reply.startswith(b"HTTP/1.1 200 OK\r\n"), reply)
+        self.assertTrue(reply.endswith(b"\r\n\r\nhead|buf|tail!"), reply)
+
+    def test_body_reads_it_all_and_a_body_error_is_answered_with_its_status(self):
+        self.assertEqual(request(self.srv.port, "POST", "/whole", body=b"ten bytes!")[2],
+                         b"ten bytes!")
+        # Declared past the limit: 413 from the head, no 100 Continue.
+        reply = self.raw(b"POST /whole HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                         b"Content-Length: 11\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 413 "), reply)
+        # Chunked past it: the read fails, and the handler that lets it escape gets 413.
+        status, _, _ = request(self.srv.port, "POST", "/whole", body=iter([b"x" * 6, b"y" * 6]),
+                               encode_chunked=True)
+        self.assertEqual(status, 413)
+        # A client that stops sending: 408 after the body timeout.
+        reply = self.raw(b"POST /catch HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nsome")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 408 "), reply)
+        self.assertEqual([e.status for e in self.errors], [408])
+        self.assertIsInstance(self.errors[0], roost.Error)
+
+    def test_a_route_that_does_not_stream_reads_from_memory_the_same_way(self):
+        self.assertEqual(request(self.srv.port, "POST", "/memory", body=b"abcdef")[2], b"ab|cdef")
+
+
 class EventStreamTest(unittest.TestCase):
     """roost.EventStream: Server-Sent Events from an iterable or an async iterable."""
 
