@@ -44,7 +44,10 @@
  * go on), and roost_response_finish(res) ends the body (bindings/c/stream.c). A route
  * registered with a NULL handler is answered by the host's own threads, each waiting in
  * roost_server_next(srv, timeout_ms, &req, &res) (bindings/c/workers.c);
- * roost_server_route_with takes a route's options (roost_route_options).
+ * roost_server_route_with takes a route's options (roost_route_options). A route with
+ * stream_body set gets its request content as it arrives: its handler, on a handler
+ * thread, reads it with roost_request_read(req, buf, cap, &n), which blocks until bytes
+ * come (bindings/c/upload.c).
  *
  * Conventions:
  *

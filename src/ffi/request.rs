@@ -553,8 +553,6 @@ pub unsafe extern "C" fn roost_request_read(
         if n.is_null() || (buf.is_null() && cap > 0) {
             return fail(ROOST_ERR_NULL, &format!("{FUNC}: buf or n is NULL"));
         }
-        // SAFETY: `n` is writable, per the contract.
-        unsafe { n.write(0) };
         // SAFETY: per the contract.
         let Some(r) = (unsafe { request_arg(req) }) else {
             // SAFETY: `req` is NULL or a handle passed to a handler, per the contract.
