@@ -377,9 +377,16 @@ typedef struct roost_route_options {
      * runs on a handler thread, never on an I/O thread, even with `opts.handler_threads`
      * at 0 (the server then starts 4 for such routes), or on the host's thread for a host
      * route. Nothing of the content is read before the handler's first read: a handler
-     * that answers without reading never receives it. Default false.
+     * that answers without reading never receives it. Default false. Added in the second
+     * layout: an older `size` gets false.
      */
     bool stream_body;
+    /**
+     * For a streamed body: the most bytes of it the server holds ahead of the handler's
+     * reads (it stops reading from the client past it); 0 (the default): the server's
+     * `stream_buffer_bytes`. Added in the second layout.
+     */
+    uint64_t stream_buffer_bytes;
 } roost_route_options;
 
 /**

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use common::*;
 use roost::{
-    Config, Limits, Matched, ReadError, Request, Response, RouteHandler, RouteOptions, Router,
-    Timeouts,
+    Config, Intake, Later, Limits, Matched, ReadError, Request, Response, RouteHandler,
+    RouteOptions, Router, Timeouts,
 };
 
 /// Reads the whole body in pieces of `piece` bytes: its length and a checksum, or the
@@ -349,4 +349,159 @@ fn a_handler_that_does_not_read_holds_the_client_back_within_the_buffer() {
         format!("{} {}", body.len() - 100, checksum(&body[100..]))
     );
     assert_eq!(h.server.buffered_body_bytes(), 0, "all memory given back");
+}
+
+/// Reads one byte, waits for the test's word, then reads the rest; the result goes back.
+fn pausing(
+    results: mpsc::Sender<Result<(u64, u64), ReadError>>,
+    go: mpsc::Receiver<()>,
+) -> Arc<dyn RouteHandler> {
+    let (results, go) = (Mutex::new(results), Mutex::new(go));
+    Arc::new(move |req: &Request, _: &Matched<'_>, res: &mut Response| {
+        let mut one = [0u8; 1];
+        let first = req.read_body(&mut one);
+        let _ = go.lock().unwrap().recv_timeout(PATIENCE);
+        let result = first.and_then(|_| drain(req, 4096));
+        results.lock().unwrap().send(result).unwrap();
+        if let Err(e) = result {
+            res.set_status(e.status()).unwrap();
+        }
+    })
+}
+
+#[test]
+fn a_client_that_stalls_once_the_queue_is_full_still_times_out() {
+    let (tx, results) = mpsc::channel();
+    let (go_tx, go) = mpsc::channel();
+    let mut router = Router::new();
+    router
+        .route_with("POST", "/up", pausing(tx, go), streamed())
+        .unwrap();
+    let config = Config {
+        limits: Limits {
+            stream_buffer: 64 * 1024,
+            ..Limits::default()
+        },
+        timeouts: Timeouts {
+            body: Duration::from_millis(300),
+            ..Timeouts::default()
+        },
+        ..test_config()
+    };
+    let server = start(config, router);
+    let mut client = Client::connect(server.local_addr());
+    // The queue's bound and a byte, then silence: the read that filled the queue emptied
+    // the socket, and the connection waits for the reader, not for the client.
+    let mut raw = b"POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n".to_vec();
+    raw.resize(raw.len() + 64 * 1024 + 1, b'x');
+    client.send(&raw);
+    wait_until("the queue to fill", || {
+        server.buffered_body_bytes() >= 64 * 1024
+    });
+    go_tx.send(()).unwrap();
+    // Once the reader has drained it, the client's silence counts again.
+    assert_eq!(
+        results.recv_timeout(PATIENCE).unwrap(),
+        Err(ReadError::Timeout)
+    );
+    assert_eq!(client.response().status, 408);
+}
+
+#[test]
+fn a_buffer_of_one_byte_still_flows() {
+    let (tx, results) = mpsc::channel();
+    let (go_tx, go) = mpsc::channel();
+    let mut router = Router::new();
+    let options = RouteOptions {
+        stream_buffer: Some(1),
+        ..streamed()
+    };
+    router
+        .route_with("POST", "/up", pausing(tx, go), options)
+        .unwrap();
+    let server = start(test_config(), router);
+    go_tx.send(()).unwrap();
+    let body = vec![b'o'; 20_000];
+    let reply = exchange(server.local_addr(), &post("/up", &body));
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        results.recv_timeout(PATIENCE).unwrap(),
+        Ok((body.len() as u64 - 1, checksum(&body[1..])))
+    );
+}
+
+/// Streams bodies and defers every request to a thread of its own, which reads the body;
+/// it does not say `streams_bodies`, so the server has no handler threads for it.
+struct DeferToReader;
+
+impl roost::Handler for DeferToReader {
+    fn handle(&self, _req: &Request, res: &mut Response) {
+        res.defer(Box::new(|later: Later| {
+            std::thread::spawn(move || {
+                let mut res = Response::new();
+                match drain(later.request(), 1000) {
+                    Ok((len, _)) => res.set_body(len.to_string().as_bytes()),
+                    Err(e) => res.set_error(e.status()),
+                }
+                later.finish(res);
+            });
+        }));
+    }
+
+    fn intake(&self, _req: &Request) -> Intake {
+        Intake {
+            stream: true,
+            ..Intake::default()
+        }
+    }
+}
+
+#[test]
+fn a_deferred_exchange_reads_its_body_from_another_thread() {
+    let server = start(test_config(), DeferToReader);
+    let reply = exchange(server.local_addr(), &post("/any", &[b'd'; 300_000]));
+    assert_eq!((reply.status, reply.text()), (200, "300000".to_string()));
+}
+
+#[test]
+fn an_answer_streamed_before_the_body_is_read_says_the_connection_closes() {
+    let mut router = Router::new();
+    router
+        .route_with(
+            "POST",
+            "/echo",
+            // The head leaves when the handler returns; another thread reads the body.
+            Arc::new(|req: &Request, _: &Matched<'_>, res: &mut Response| {
+                let upload = req.upload().cloned().unwrap();
+                let stream = res.stream();
+                std::thread::spawn(move || {
+                    stream.write(b"reading\n").unwrap();
+                    let mut buf = [0; 1000];
+                    let mut body = Vec::new();
+                    let result = loop {
+                        match upload.read(&mut buf) {
+                            Ok(0) => break Ok((body.len(), checksum(&body))),
+                            Ok(n) => body.extend_from_slice(&buf[..n]),
+                            Err(e) => break Err(e),
+                        }
+                    };
+                    stream.write(format!("{result:?}").as_bytes()).unwrap();
+                    stream.finish();
+                });
+            }),
+            streamed(),
+        )
+        .unwrap();
+    let server = start(test_config(), router);
+    let mut client = Client::connect(server.local_addr());
+    client.send(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n");
+    let head = client.read_head().unwrap();
+    assert_eq!(head.header("connection"), Some("close"), "{}", head.head);
+    assert_eq!(client.read_chunk().unwrap(), b"reading\n");
+    client.send(b"hello");
+    assert_eq!(
+        client.read_chunked_body(),
+        format!("Ok((5, {}))", checksum(b"hello")).into_bytes()
+    );
+    assert!(client.closed());
 }

@@ -2,10 +2,11 @@
  * upload: a route that takes request bodies as they arrive. POST /upload streams its
  * body to the handler (roost_route_options.stream_body), which reads it 64 KiB at a time
  * with roost_request_read and answers how many bytes came: however large the upload,
- * the server holds only about its stream buffer of it (256 KiB by default), since it
- * reads from the client only as fast as the handler reads. The handler runs on a handler
- * thread (the server starts some for such routes), so blocking in roost_request_read
- * holds up no other connection.
+ * the server holds only about its stream buffer of it (256 KiB by default) and one read,
+ * since it reads from the client only as fast as the handler reads. The handler runs on
+ * a handler thread (the server starts 4 for such routes), so blocking in
+ * roost_request_read holds up no I/O thread; each upload in progress holds its handler
+ * thread, so at most 4 are read at once here (more wait their turn).
  *
  *     make && target/debug/c-samples/upload 8080
  *     curl -T big.iso http://127.0.0.1:8080/upload      -> received 4700372992 bytes

@@ -1,7 +1,8 @@
 //! A whole connection: an arbitrary byte stream, cut at arbitrary points, through the HTTP
 //! session with a handler that echoes, some requests taken out and answered later with
-//! `http::answer`, as a handler thread does. Nothing panics, every response starts with a
-//! status line, and once the session says close it stays closed and writes nothing more.
+//! `http::answer`, as a handler thread does, and some of those reading their bodies as
+//! they stream in. Nothing panics, every response starts with a status line, and once the
+//! session says close it stays closed and writes nothing more.
 #![no_main]
 
 use std::net::SocketAddr;
@@ -10,8 +11,9 @@ use libfuzzer_sys::fuzz_target;
 use roost::h1::inbuf::InBuf;
 use roost::h1::output::{Chunk, Output};
 use roost::h1::{Env, Next, Session};
-use roost::http::answer;
-use roost::{Handler, Limits, Placement, Request, Response};
+use roost::http::upload::mark_io_thread;
+use roost::http::{answer, Intake};
+use roost::{Handler, Limits, Placement, ReadError, Request, Response};
 
 struct Echo;
 
@@ -29,6 +31,14 @@ impl Handler for Echo {
 
     fn wants_body(&self, req: &Request) -> bool {
         req.path().len() % 2 == 0
+    }
+
+    fn intake(&self, req: &Request) -> Intake {
+        Intake {
+            stream: req.path().len() % 5 == 0,
+            buffer: Some(req.path().len()),
+            ..Intake::default()
+        }
     }
 
     fn placement(&self, req: &Request) -> Placement {
@@ -53,7 +63,22 @@ fn drain(out: &mut Output, sent: &mut Vec<u8>) {
     }
 }
 
+/// Reads what has streamed in of the taken request's body, without waiting (this thread
+/// counts as an I/O thread). Returns whether the body has ended (or failed).
+fn read_streamed(request: &Request) -> bool {
+    let mut buf = [0u8; 7];
+    loop {
+        match request.read_body(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(ReadError::WouldBlock) => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
+    mark_io_thread();
     let Some((&split, rest)) = data.split_first() else {
         return;
     };
@@ -78,6 +103,8 @@ fuzz_target!(|data: &[u8]| {
     let mut closed = false;
     let step = usize::from(split % 32) + 1;
     let divert = split & 0x80 != 0;
+    // A taken request whose body streams in: answered once its body has ended.
+    let mut streaming: Option<Box<Request>> = None;
     for piece in rest.chunks(step) {
         input.prepare_read(piece.len()).extend_from_slice(piece);
         loop {
@@ -93,7 +120,8 @@ fuzz_target!(|data: &[u8]| {
                 &mut response,
                 0,
                 &mut |session, _, _| {
-                    if divert && Echo.placement(session.request()) == Placement::Blocking {
+                    let blocking = Echo.placement(session.request()) == Placement::Blocking;
+                    if divert && (blocking || session.inlet().is_some()) {
                         taken = Some(session.take_request());
                         return true;
                     }
@@ -106,6 +134,23 @@ fuzz_target!(|data: &[u8]| {
             }
             match next {
                 Next::Pause => continue,
+                Next::Answering | Next::Read { .. }
+                    if taken.as_ref().is_some_and(|r| r.streams_body()) || streaming.is_some() =>
+                {
+                    let request = streaming.take().or(taken).expect("a streamed request");
+                    if !read_streamed(&request) {
+                        streaming = Some(request);
+                        if matches!(next, Next::Read { .. }) {
+                            break;
+                        }
+                        continue;
+                    }
+                    let mut answer_to = Response::new();
+                    answer(&Echo, &request, &mut answer_to, 0);
+                    session.respond(&mut out, &mut answer_to, &env);
+                    drain(&mut out, &mut sent);
+                    continue;
+                }
                 Next::Answering => {
                     let request = taken.expect("a request to answer");
                     let mut answer_to = Response::new();

@@ -61,6 +61,7 @@ pub struct CHandler {
 pub struct RouteSettings {
     pub max_body: Option<u64>,
     pub stream_body: bool,
+    pub stream_buffer: Option<usize>,
     pub on_handler_thread: bool,
     pub free_userdata: Option<unsafe extern "C" fn(*mut c_void)>,
 }
@@ -150,6 +151,7 @@ impl RouteHandler for CHandler {
         Intake {
             max_body: self.settings.max_body,
             stream: self.settings.stream_body,
+            buffer: self.settings.stream_buffer,
         }
     }
 }

@@ -38,14 +38,23 @@ pub struct roost_route_options {
     /// runs on a handler thread, never on an I/O thread, even with `opts.handler_threads`
     /// at 0 (the server then starts 4 for such routes), or on the host's thread for a host
     /// route. Nothing of the content is read before the handler's first read: a handler
-    /// that answers without reading never receives it. Default false.
+    /// that answers without reading never receives it. Default false. Added in the second
+    /// layout: an older `size` gets false.
     pub stream_body: bool,
+    /// For a streamed body: the most bytes of it the server holds ahead of the handler's
+    /// reads (it stops reading from the client past it); 0 (the default): the server's
+    /// `stream_buffer_bytes`. Added in the second layout.
+    pub stream_buffer_bytes: u64,
 }
 
-/// The published layouts of roost_route_options.
-const LAYOUTS: [Layout; 1] = [Layout::ending_at::<roost_route_options>(
-    std::mem::size_of::<roost_route_options>(),
-)];
+/// The published layouts of roost_route_options: the first ended at `on_handler_thread`.
+const LAYOUTS: [Layout; 2] = [
+    Layout::ending_at::<roost_route_options>(std::mem::offset_of!(
+        roost_route_options,
+        stream_body
+    )),
+    Layout::ending_at::<roost_route_options>(std::mem::size_of::<roost_route_options>()),
+];
 
 fn defaults() -> roost_route_options {
     roost_route_options {
@@ -54,6 +63,7 @@ fn defaults() -> roost_route_options {
         free_userdata: None,
         on_handler_thread: true,
         stream_body: false,
+        stream_buffer_bytes: 0,
     }
 }
 
@@ -156,6 +166,9 @@ pub unsafe extern "C" fn roost_server_route_with(
                 max_body: (opts.max_body_bytes > 0).then_some(opts.max_body_bytes),
                 on_handler_thread: opts.on_handler_thread,
                 stream_body: opts.stream_body,
+                stream_buffer: usize::try_from(opts.stream_buffer_bytes)
+                    .ok()
+                    .filter(|&n| n > 0),
                 free_userdata: opts.free_userdata,
             },
         ));

@@ -246,8 +246,8 @@ impl Session {
         }
     }
 
-    /// Reads what `input` holds; see [`Next`] for what comes after. `handler` is asked for
-    /// the limit of each request's content ([`Handler::max_body`]).
+    /// Reads what `input` holds; see [`Next`] for what comes after. `handler` is asked how
+    /// each request's content is taken ([`Handler::intake`]).
     pub fn process(
         &mut self,
         input: &mut InBuf,
@@ -339,7 +339,10 @@ impl Session {
             self.cut_inflow(ReadError::Closed);
         }
         let exchange = self.exchange;
+        // An answer whose head leaves while its request's body is still to be read says
+        // that the connection closes after it (RFC 9110 §10.1.1).
         let close = exchange.unread_body
+            || self.inflow.is_some()
             || !exchange.keep_alive
             || env.stopping
             || (stream == Some(StreamFraming::Close) && !exchange.head_request);
@@ -419,6 +422,9 @@ impl Session {
                 self.inflow = None;
                 None
             }
+            // The queue is full now: wait for the reader (it wakes the connection), not for
+            // the client, whose silence is then no fault of its own.
+            Ok(Decoded::NeedMore) if !inflow.inlet.has_room() => None,
             Ok(Decoded::NeedMore) => {
                 let want = match &inflow.reader {
                     BodyReader::Length(left) => usize::try_from(*left).unwrap_or(usize::MAX),
@@ -617,13 +623,15 @@ impl Session {
         // The handler may set its own limit for the content (a route's), and read it as it
         // arrives; asked only when there is content, before any of it is read (and before
         // any 100 Continue).
-        let mut stream = false;
+        let mut stream = None;
         if framing != Framing::Empty {
             let intake = handler.intake(request);
             if let Some(max) = intake.max_body {
                 self.exchange.max_body = max;
             }
-            stream = intake.stream;
+            stream = intake
+                .stream
+                .then(|| intake.buffer.unwrap_or(limits.stream_buffer));
         }
         let reader = match framing {
             Framing::Empty => None,
@@ -639,8 +647,8 @@ impl Session {
             self.state = State::Ready;
             return None;
         };
-        if stream {
-            let (inlet, upload) = upload::pair(limits.stream_buffer);
+        if let Some(buffer) = stream {
+            let (inlet, upload) = upload::pair(buffer);
             self.request
                 .as_deref_mut()
                 .expect("a request under way")

@@ -28,8 +28,10 @@ pub trait Handler: Send + Sync {
         Intake::default()
     }
 
-    /// Whether [`Handler::intake`] may stream some request's content: the server then has
-    /// handler threads for such requests, even with `Config::handler_threads` at 0.
+    /// Whether [`Handler::intake`] may stream the content of some request answered on a
+    /// handler thread: the server then has handler threads for such requests, even with
+    /// `Config::handler_threads` at 0. A handler that streams bodies must say so, or with
+    /// no handler threads its reads fail (`ReadError::WouldBlock`).
     fn streams_bodies(&self) -> bool {
         false
     }
@@ -63,4 +65,7 @@ pub struct Intake {
     /// The handler is called once the head is in, on a handler thread, and reads the
     /// content as it arrives with `Request::read_body`; `Request::body` stays empty.
     pub stream: bool,
+    /// For a streamed body: the most bytes of it the server holds ahead of the handler's
+    /// reads, if not `Limits::stream_buffer`.
+    pub buffer: Option<usize>,
 }

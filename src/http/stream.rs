@@ -88,7 +88,7 @@ impl Pipe {
 impl PipeState {
     /// Whether the hook may run: the queue is below half its bound, or will never drain.
     fn writable(&self) -> bool {
-        self.gone || self.queued < self.limit / 2
+        self.gone || self.queued <= self.limit / 2
     }
 
     /// The wake to call (after the lock) if the connection must look again: one per look

@@ -23,8 +23,9 @@ pub enum ReadError {
     /// The client stopped sending for longer than the body timeout allows (or sent too
     /// slowly).
     Timeout,
-    /// The body is not acceptable: past the route's limit (413) or with bad chunked
-    /// framing (400); the status is the answer it deserves.
+    /// The body is not acceptable: past the route's limit (413), with bad chunked
+    /// framing (400) or trailer fields past the head limit (431); the status is the
+    /// answer it deserves.
     Invalid(u16),
     /// The server could not find memory for the body in time (503).
     Memory,
@@ -51,6 +52,7 @@ impl std::fmt::Display for ReadError {
             ReadError::Closed => f.write_str("the client is gone"),
             ReadError::Timeout => f.write_str("the client stopped sending the body"),
             ReadError::Invalid(413) => f.write_str("the body is larger than the route allows"),
+            ReadError::Invalid(431) => f.write_str("the body's trailer fields are too large"),
             ReadError::Invalid(_) => f.write_str("the body's chunked framing is invalid"),
             ReadError::Memory => f.write_str("no memory for the body"),
             ReadError::WouldBlock => f.write_str("a streamed body cannot be read on an I/O thread"),
@@ -172,7 +174,7 @@ impl Upload {
                     done = state.pieces.pop_front();
                     state.read = 0;
                 }
-                let below_half = state.queued < state.limit / 2;
+                let below_half = state.queued <= state.limit / 2;
                 wake = wake.or_else(|| state.wake_if(below_half));
                 break Ok(n);
             }

@@ -80,6 +80,9 @@ pub struct RouteOptions {
     /// (`Request::read_body`); it then runs on a handler thread whatever `placement` says
     /// (or on the host's, for [`Placement::HostThread`]).
     pub stream_body: bool,
+    /// For a streamed body: the most bytes of it the server holds ahead of the handler's
+    /// reads. `None`: `Limits::stream_buffer`.
+    pub stream_buffer: Option<usize>,
 }
 
 impl Default for RouteOptions {
@@ -88,6 +91,7 @@ impl Default for RouteOptions {
             max_body: None,
             placement: Placement::Blocking,
             stream_body: false,
+            stream_buffer: None,
         }
     }
 }
@@ -112,6 +116,7 @@ impl RouteHandler for WithOptions {
         Intake {
             max_body: self.options.max_body.or(inner.max_body),
             stream: self.options.stream_body || inner.stream,
+            buffer: self.options.stream_buffer.or(inner.buffer),
         }
     }
 }
@@ -390,8 +395,11 @@ impl Handler for Router {
             .map_or_else(Intake::default, |route| route.handler.intake())
     }
 
+    /// Routes the host's own threads answer need none of the server's.
     fn streams_bodies(&self) -> bool {
-        self.routes.iter().any(|r| r.handler.intake().stream)
+        self.routes
+            .iter()
+            .any(|r| r.handler.intake().stream && r.handler.placement() != Placement::HostThread)
     }
 
     /// As the route's handler says; static files, 404 and 405 are answered here.

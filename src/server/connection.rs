@@ -271,7 +271,10 @@ impl Connection {
                     // left (nginx takes it so too): a long poll must not outlive it.
                     // A streamed body is watched so too: its producer may write seldom (an
                     // event stream) and would otherwise hold the connection on.
+                    // A body still streaming in may all be in the socket: the read that
+                    // reaches the end of the input settles it instead.
                     if self.peer_done
+                        && self.session.inlet().is_none()
                         && (self.ticket.as_ref().is_some_and(|t| t.peer_closed())
                             || self.session.stream().is_some())
                     {
@@ -282,9 +285,12 @@ impl Connection {
                         };
                     }
                     self.input.release_if_empty();
+                    // The server holds the body up now: its rate is measured afresh after.
+                    self.rate = None;
                     return Outcome::Open(Wait::Input(Phase::Answering));
                 }
                 Next::Deferred => {
+                    attach_inlet(&self.session, turn.mailbox, turn.token);
                     let deferral = turn.response.take_deferral();
                     let request = self.session.take_request();
                     let ticket = Arc::new(Ticket::new(None));
@@ -542,6 +548,15 @@ impl Connection {
     }
 }
 
+/// Lets the reader of a body streaming in wake this connection (once the reader asks for
+/// the body, and when it has drained the queue), before the request leaves the connection.
+fn attach_inlet(session: &Session, mailbox: &Arc<Mailbox>, token: u64) {
+    if let Some(inlet) = session.inlet().filter(|inlet| !inlet.is_attached()) {
+        let mailbox = mailbox.clone();
+        inlet.attach(Arc::new(move || mailbox.ready(token)));
+    }
+}
+
 /// Gives the request of `session` to a handler thread of `pool`, its answer to come back
 /// through `mailbox`; returns the ticket that cancels it if the connection goes first. With
 /// the queue full, the client is told at once (503) and there is no ticket.
@@ -554,10 +569,7 @@ fn hand_off(
     mailbox: &Arc<Mailbox>,
     token: u64,
 ) -> Option<Arc<Ticket>> {
-    if let Some(inlet) = session.inlet() {
-        let mailbox = mailbox.clone();
-        inlet.attach(Arc::new(move || mailbox.ready(token)));
-    }
+    attach_inlet(session, mailbox, token);
     let ticket = Arc::new(Ticket::new(Some(session.take_request())));
     let job = Job {
         ticket: ticket.clone(),

@@ -27,6 +27,9 @@ pub struct Job {
 struct Queue {
     jobs: VecDeque<Job>,
     closed: bool,
+    /// Threads waiting for a job: a job is announced only when one is (a notify is a
+    /// system call, and under load the threads come back for the next job by themselves).
+    waiting: usize,
 }
 
 /// See the module docs.
@@ -73,6 +76,7 @@ impl Pool {
             queue: Mutex::new(Queue {
                 jobs: VecDeque::new(),
                 closed: false,
+                waiting: 0,
             }),
             ready: Condvar::new(),
             capacity: capacity.max(1),
@@ -115,8 +119,11 @@ impl Pool {
             return Err(job);
         }
         queue.jobs.push_back(job);
+        let waiting = queue.waiting > 0;
         drop(queue);
-        self.ready.notify_one();
+        if waiting {
+            self.ready.notify_one();
+        }
         Ok(())
     }
 
@@ -157,20 +164,24 @@ impl Pool {
             if let Some(job) = queue.jobs.pop_front() {
                 return Ok(job);
             }
-            queue = match deadline {
+            let wait = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(wait) if !wait.is_zero() => Some(wait),
+                    _ => return Err(NextError::Timeout),
+                },
+            };
+            queue.waiting += 1;
+            queue = match wait {
                 None => self.ready.wait(queue).unwrap_or_else(|e| e.into_inner()),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(NextError::Timeout);
-                    }
-                    let (queue, _) = self
-                        .ready
-                        .wait_timeout(queue, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner());
-                    queue
+                Some(wait) => {
+                    self.ready
+                        .wait_timeout(queue, wait)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
                 }
             };
+            queue.waiting -= 1;
         }
     }
 }

@@ -95,6 +95,7 @@ class roost_route_options(ctypes.Structure):
         ("free_userdata", ctypes.c_void_p),
         ("on_handler_thread", ctypes.c_bool),
         ("stream_body", ctypes.c_bool),
+        ("stream_buffer_bytes", ctypes.c_uint64),
     ]
 
 

@@ -62,10 +62,12 @@ def _pairs(ptr, count, at):
 class BodyStream(io.RawIOBase):
     """The request content as a binary file, read as it arrives: `read(n)` (which, like
     a socket's, may give fewer bytes than asked; b"" at the end), `read()` for the rest,
-    `readinto(buffer)`, and iteration, which gives the content in pieces as they arrive
-    (not lines: an upload may have none). A read waits, with the GIL released, until
-    bytes arrive; the first lets the client send them (100 Continue). A client that
-    leaves, stalls or sends too much raises roost.BodyError."""
+    `readinto(buffer)`, `readline()`/`readlines()`, and iteration, which gives the content
+    in pieces as they arrive (not lines: an upload may have none, and a line could be the
+    whole of it). A read waits, with the GIL released, until bytes arrive; the first lets
+    the client send them (100 Continue). A client that leaves, stalls or sends too much
+    raises roost.BodyError. The stream closes when the exchange ends (the handler returned,
+    or the deferred response was sent); reading it then raises ValueError."""
 
     PIECE = 64 * 1024
 
@@ -77,9 +79,11 @@ class BodyStream(io.RawIOBase):
         return True
 
     def readinto(self, buffer):
+        self._checkClosed()
         ptr = self._request._ptr
         if ptr is None:
-            raise RuntimeError("roost: request used after its handler returned")
+            self.close()
+            self._checkClosed()
         view = memoryview(buffer).cast("B")
         if len(view) == 0:
             return 0
@@ -94,11 +98,24 @@ class BodyStream(io.RawIOBase):
         return count.value
 
     def __iter__(self):
-        while True:
-            piece = self.read(self.PIECE)
-            if not piece:
-                return
-            yield piece
+        self._checkClosed()
+        return self
+
+    def __next__(self):
+        piece = self.read(self.PIECE)
+        if not piece:
+            raise StopIteration
+        return piece
+
+    def readlines(self, hint=-1):
+        """Lines, as a file's readlines() gives them (iteration gives pieces)."""
+        lines, size = [], 0
+        for line in iter(self.readline, b""):
+            lines.append(line)
+            size += len(line)
+            if 0 < hint <= size:
+                break
+        return lines
 
 
 class Request:
@@ -120,6 +137,8 @@ class Request:
 
     def _release(self):
         self._ptr = None
+        if self._stream is not None:
+            self._stream.close()
 
     def defer(self):
         """A roost.Deferred for this request, to return from the handler and respond to

@@ -89,7 +89,7 @@ class Server:
         self._handle = handle
         _open_servers.add(self)
 
-    def route(self, method, pattern, max_body=None, stream_body=False):
+    def route(self, method, pattern, max_body=None, stream_body=False, stream_buffer=None):
         """Decorator: route `method` requests matching `pattern` ("/hello/{name}",
         "/files/*") to the function, which takes a Request and returns the response:
         str, bytes, dict/list (JSON), roost.File, None, a generator or other iterator of
@@ -98,22 +98,33 @@ class Server:
         `max_body` bounds the request content this route takes, in bytes (more or less than
         the server's max_body_bytes): past it, 413, before any of it is read. With
         `stream_body`, the function is called once the head has arrived and reads the
-        content as it arrives from `req.stream`; nothing of it is read before it does."""
+        content as it arrives from `req.stream`; nothing of it is read before it does, and
+        at most `stream_buffer` bytes of it (default: the server's stream_buffer_bytes) are
+        held ahead of its reads."""
 
         def register(func):
-            self.add_route(method, pattern, func, max_body=max_body, stream_body=stream_body)
+            self.add_route(method, pattern, func, max_body=max_body, stream_body=stream_body,
+                           stream_buffer=stream_buffer)
             return func
 
         return register
 
-    def add_route(self, method, pattern, func, max_body=None, stream_body=False):
+    def add_route(self, method, pattern, func, max_body=None, stream_body=False,
+                  stream_buffer=None):
         """Like route(), without the decorator."""
+        if stream_body and inspect.iscoroutinefunction(func):
+            # Each read waits for the client: on the event loop it would hold up every
+            # other async handler.
+            raise TypeError("stream_body routes take a plain def function: reading the "
+                            "body waits for the client")
         method_b, pattern_b = method.encode(), pattern.encode()
         opts = _lib.roost_route_options()
         lib.roost_route_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
         if max_body is not None:
             opts.max_body_bytes = _bounded("max_body", max_body, 1, 2**64 - 1)
         opts.stream_body = bool(stream_body)
+        if stream_buffer is not None:
+            opts.stream_buffer_bytes = _bounded("stream_buffer", stream_buffer, 1, 2**64 - 1)
         # No C handler: this program's threads take the route's requests (roost_server_next),
         # and the userdata says which function answers them.
         lib.roost_server_route_with(self._live(), method_b, len(method_b), pattern_b,

@@ -551,6 +551,12 @@ class UploadTest(unittest.TestCase):
         def memory(req):
             return b"|".join([req.stream.read(2), req.stream.read()])
 
+        @self.srv.route("POST", "/lines", stream_body=True, stream_buffer=1)
+        def lines(req):
+            self.kept = req.stream
+            first = req.stream.readline()
+            return repr([first, next(req.stream), req.stream.readlines()])
+
         self.srv.start()
 
     def raw(self, data):
@@ -595,6 +601,28 @@ class UploadTest(unittest.TestCase):
         self.assertTrue(reply.startswith(b"HTTP/1.1 408 "), reply)
         self.assertEqual([e.status for e in self.errors], [408])
         self.assertIsInstance(self.errors[0], roost.Error)
+
+    def test_lines_pieces_and_a_stream_closed_with_its_exchange(self):
+        status, _, body = request(self.srv.port, "POST", "/lines", body=b"a\nbc\nd\ne")
+        # One byte ahead of the reader at most: each piece is what had arrived.
+        self.assertEqual(status, 200)
+        first, piece, rest = eval(body.decode())
+        self.assertEqual(first, b"a\n")
+        self.assertEqual(b"".join([first, piece] + rest), b"a\nbc\nd\ne")
+        self.assertTrue(all(line.endswith(b"\n") for line in rest[:-1]), rest)
+        self.assertTrue(self.kept.closed)
+        with self.assertRaises(ValueError):
+            self.kept.read(1)
+
+    def test_an_async_function_cannot_take_a_streamed_body(self):
+        srv = roost.Server(host="127.0.0.1", port=0)
+        self.addCleanup(srv.close)
+
+        async def upload(req):
+            return b""
+
+        with self.assertRaises(TypeError):
+            srv.add_route("POST", "/async-upload", upload, stream_body=True)
 
     def test_a_route_that_does_not_stream_reads_from_memory_the_same_way(self):
         self.assertEqual(request(self.srv.port, "POST", "/memory", body=b"abcdef")[2], b"ab|cdef")
