@@ -60,10 +60,8 @@ pub unsafe extern "C" fn roost_mount_options_init(
     size: usize,
 ) -> roost_result {
     guard!(ROOST_ERR_PANIC, {
-        let mut filled = defaults();
-        filled.size = size;
         // SAFETY: roost_mount_options is repr(C) with `size` first; `opts` per the contract.
-        unsafe { versioned::init(opts, size, &LAYOUTS, filled, "roost_mount_options_init") }
+        unsafe { versioned::init(opts, size, &LAYOUTS, defaults(), "roost_mount_options_init") }
     })
 }
 

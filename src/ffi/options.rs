@@ -129,10 +129,8 @@ fn defaults() -> roost_options {
 #[no_mangle]
 pub unsafe extern "C" fn roost_options_init(opts: *mut roost_options, size: usize) -> roost_result {
     guard!(super::result::ROOST_ERR_PANIC, {
-        let mut filled = defaults();
-        filled.size = size;
         // SAFETY: roost_options is repr(C) with `size` first; `opts` per the contract.
-        unsafe { versioned::init(opts, size, &LAYOUTS, filled, "roost_options_init") }
+        unsafe { versioned::init(opts, size, &LAYOUTS, defaults(), "roost_options_init") }
     })
 }
 

@@ -77,10 +77,8 @@ pub unsafe extern "C" fn roost_route_options_init(
     size: usize,
 ) -> roost_result {
     guard!(ROOST_ERR_PANIC, {
-        let mut filled = defaults();
-        filled.size = size;
         // SAFETY: roost_route_options is repr(C) with `size` first; `opts` per the contract.
-        unsafe { versioned::init(opts, size, &LAYOUTS, filled, "roost_route_options_init") }
+        unsafe { versioned::init(opts, size, &LAYOUTS, defaults(), "roost_route_options_init") }
     })
 }
 

@@ -41,8 +41,8 @@ fn layout<T>(size: usize, layouts: &[Layout], func: &str) -> Result<Layout, roos
         })
 }
 
-/// Writes the fields of the caller's layout at `out` from `defaults` (whose `size` field
-/// the caller has set to `size`).
+/// Writes the fields of the caller's layout at `out` from `defaults`, with `size` as its
+/// `size` field.
 ///
 /// # Safety
 /// `T` is a `#[repr(C)]` struct whose first field is a `usize`; `out` is NULL or points
@@ -62,13 +62,16 @@ pub unsafe fn init<T: Copy>(
         Err(code) => return code,
     };
     // SAFETY: `defaults` has at least `fields_end` bytes (checked) and `out` at least
-    // `size` >= `fields_end` writable ones, per the contract; they cannot overlap.
+    // `size` >= `fields_end` writable ones, per the contract; they cannot overlap. The
+    // first field, a `usize`, is within them.
     unsafe {
         std::ptr::copy_nonoverlapping(
             (&defaults as *const T).cast::<u8>(),
             out.cast::<u8>(),
             layout.fields_end,
-        )
+        );
+        // The size comes first, within any layout.
+        out.cast::<usize>().write_unaligned(size);
     };
     ROOST_OK
 }
