@@ -114,6 +114,48 @@ enum BodyReader {
     Chunked(ChunkedDecoder),
 }
 
+impl BodyReader {
+    /// Moves content from `input` into `body`; the progress, or the status the request
+    /// deserves (the content passes `max_body`, its framing is bad).
+    fn decode(
+        &mut self,
+        input: &mut InBuf,
+        body: &mut Body,
+        max_body: u64,
+        max_trailer: usize,
+    ) -> Result<Decoded, u16> {
+        match self {
+            BodyReader::Length(left) => {
+                let available = input.data().len();
+                let take = usize::try_from(*left).map_or(available, |l| l.min(available));
+                if let Err(refused) = body.try_extend(&input.data()[..take]) {
+                    return Ok(Decoded::Stalled(refused));
+                }
+                input.consume(take);
+                *left -= take as u64;
+                Ok(if *left == 0 {
+                    Decoded::Done
+                } else {
+                    Decoded::NeedMore
+                })
+            }
+            BodyReader::Chunked(decoder) => {
+                let (used, outcome) = decoder.decode(input.data(), body, max_body, max_trailer);
+                input.consume(used);
+                outcome
+            }
+        }
+    }
+
+    /// How much more input could be used at once, for [`Next::Read`].
+    fn want(&self) -> usize {
+        match self {
+            BodyReader::Length(left) => usize::try_from(*left).unwrap_or(usize::MAX),
+            BodyReader::Chunked(_) => 0,
+        }
+    }
+}
+
 /// How the exchange under way relates to its connection.
 #[derive(Clone, Copy, Debug, Default)]
 struct Exchange {
@@ -390,31 +432,12 @@ impl Session {
             }
         }
         let mut piece = Body::charged_to(self.budget.clone());
-        let (used, outcome) = match &mut inflow.reader {
-            BodyReader::Length(left) => {
-                let available = input.data().len();
-                let take = usize::try_from(*left).map_or(available, |l| l.min(available));
-                match piece.try_extend(&input.data()[..take]) {
-                    Ok(()) => {
-                        *left -= take as u64;
-                        let progress = if *left == 0 {
-                            Decoded::Done
-                        } else {
-                            Decoded::NeedMore
-                        };
-                        (take, Ok(progress))
-                    }
-                    Err(refused) => (0, Ok(Decoded::Stalled(refused))),
-                }
-            }
-            BodyReader::Chunked(decoder) => decoder.decode(
-                input.data(),
-                &mut piece,
-                self.exchange.max_body,
-                env.limits.max_head,
-            ),
-        };
-        input.consume(used);
+        let outcome = inflow.reader.decode(
+            input,
+            &mut piece,
+            self.exchange.max_body,
+            env.limits.max_head,
+        );
         inflow.inlet.push(piece);
         match outcome {
             Ok(Decoded::Done) => {
@@ -425,13 +448,9 @@ impl Session {
             // The queue is full now: wait for the reader (it wakes the connection), not for
             // the client, whose silence is then no fault of its own.
             Ok(Decoded::NeedMore) if !inflow.inlet.has_room() => None,
-            Ok(Decoded::NeedMore) => {
-                let want = match &inflow.reader {
-                    BodyReader::Length(left) => usize::try_from(*left).unwrap_or(usize::MAX),
-                    BodyReader::Chunked(_) => 0,
-                };
-                Some(Next::Read { want })
-            }
+            Ok(Decoded::NeedMore) => Some(Next::Read {
+                want: inflow.reader.want(),
+            }),
             Ok(Decoded::Stalled(Refused::Budget)) => Some(Next::Stalled),
             Ok(Decoded::Stalled(Refused::Memory)) => {
                 self.cut_inflow(ReadError::Memory);
@@ -726,42 +745,14 @@ impl Session {
             .as_deref_mut()
             .expect("a request under way")
             .body_mut();
-        let outcome = match reader {
-            BodyReader::Length(left) => {
-                let available = input.data().len();
-                let take = usize::try_from(*left).map_or(available, |l| l.min(available));
-                match body.try_extend(&input.data()[..take]) {
-                    Ok(()) => {
-                        input.consume(take);
-                        *left -= take as u64;
-                        if *left == 0 {
-                            Ok(Decoded::Done)
-                        } else {
-                            Ok(Decoded::NeedMore)
-                        }
-                    }
-                    Err(refused) => Ok(Decoded::Stalled(refused)),
-                }
-            }
-            BodyReader::Chunked(decoder) => {
-                let (used, outcome) =
-                    decoder.decode(input.data(), body, self.exchange.max_body, limits.max_head);
-                input.consume(used);
-                outcome
-            }
-        };
-        match outcome {
+        match reader.decode(input, body, self.exchange.max_body, limits.max_head) {
             Ok(Decoded::Done) => {
                 self.state = State::Ready;
                 None
             }
-            Ok(Decoded::NeedMore) => {
-                let want = match reader {
-                    BodyReader::Length(left) => usize::try_from(*left).unwrap_or(usize::MAX),
-                    BodyReader::Chunked(_) => 0,
-                };
-                Some(Next::Read { want })
-            }
+            Ok(Decoded::NeedMore) => Some(Next::Read {
+                want: reader.want(),
+            }),
             Ok(Decoded::Stalled(Refused::Budget)) => Some(Next::Stalled),
             Ok(Decoded::Stalled(Refused::Memory)) => {
                 let head_method = self.exchange.head_request;
