@@ -11,20 +11,10 @@ import asyncio
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLE = os.path.join(ROOT, "target", "release", "c-samples", "long_poll")
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+from samples import ROOT, build, memory_kib, option, sample, start
 
 
 async def get(port, path, keep=None):
@@ -53,14 +43,14 @@ async def latencies(port, count):
 
 async def one_round(port, pid, n):
     await latencies(port, 50)  # warm up: threads, buffers, slots of the first requests
-    base = rss_kib(pid)
+    base = memory_kib(pid)
     quiet = await latencies(port, 200)
     kept = []
-    for start in range(0, n, 500):
-        await asyncio.gather(*(get(port, b"/poll", kept) for _ in range(min(500, n - start))))
+    for opened in range(0, n, 500):
+        await asyncio.gather(*(get(port, b"/poll", kept) for _ in range(min(500, n - opened))))
     while int(await get(port, b"/waiting")) < n:
         await asyncio.sleep(0.05)
-    loaded = rss_kib(pid)
+    loaded = memory_kib(pid)
     busy = await latencies(port, 200)
     for w in kept:
         w.close()
@@ -71,33 +61,26 @@ async def one_round(port, pid, n):
 
 def main():
     args = sys.argv[1:]
-    rounds = 5
-    if "--rounds" in args:
-        i = args.index("--rounds")
-        rounds = int(args[i + 1])
-        del args[i:i + 2]
+    rounds = option(args, "--rounds", 5)
     python = "--python" in args
     if python:
         args.remove("--python")
     n = int(args[0]) if args else 10000
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    subprocess.run(["cargo", "build", "--release", "--lib", "-q"], cwd=ROOT, check=True)
-    subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "bindings", "c"), "PROFILE=release"],
-                   check=True)
+    build()
     if python:
         command = [sys.executable, os.path.join(ROOT, "benches", "long_poll_async.py"), "0"]
         env = dict(os.environ, ROOST_LIBRARY=os.path.join(ROOT, "target", "release",
                                                           "libroost.so"))
     else:
-        command, env = [SAMPLE, "0", "100000000"], None
+        command, env = [sample("long_poll"), "0", "100000000"], None
     results = []
     for _ in range(rounds):
         # A new server each round: memory a server got back from its clients stays its
         # own (slots are kept for reuse), so a second round would measure nothing.
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+        server, port = start(command, env)
         try:
-            port = int(server.stdout.readline().rsplit(":", 1)[1].split("/")[0])
             results.append(asyncio.run(one_round(port, server.pid, n)))
         finally:
             server.terminate()

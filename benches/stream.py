@@ -12,8 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLE = os.path.join(ROOT, "target", "release", "c-samples", "stream")
+from samples import build, option, sample, start
 
 
 def download(port, path):
@@ -26,22 +25,14 @@ def download(port, path):
 
 def main():
     args = sys.argv[1:]
-    rounds, size = 5, 1 << 30
-    if "--rounds" in args:
-        rounds = int(args[args.index("--rounds") + 1])
-    if "--size" in args:
-        size = int(args[args.index("--size") + 1])
-    # The library first: make rebuilds it only when it is missing.
-    subprocess.run(["cargo", "build", "--release", "--lib", "-q"], cwd=ROOT, check=True)
-    subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "bindings", "c"), "PROFILE=release"],
-                   check=True)
+    rounds, size = option(args, "--rounds", 5), option(args, "--size", 1 << 30)
+    build()
     with tempfile.TemporaryDirectory() as folder:
         # Sparse: after the first read its pages are in the page cache, as a hot file's are.
         with open(os.path.join(folder, "big.bin"), "wb") as f:
             f.truncate(size)
-        server = subprocess.Popen([SAMPLE, "0", folder], stdout=subprocess.PIPE, text=True)
+        server, port = start([sample("stream"), "0", folder])
         try:
-            port = int(server.stdout.readline().rsplit(":", 1)[1].split("/")[0])
             download(port, "/big.bin")  # warm the page cache
             streamed, sent = [], []
             for _ in range(rounds):

@@ -7,23 +7,12 @@ stream buffer (256 KiB) of the body, however large. Loopback only.
 
     python3 benches/upload.py [--rounds R] [--size BYTES]     (R = 3, BYTES = 1 GiB)
 """
-import os
 import socket
 import statistics
-import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLE = os.path.join(ROOT, "target", "release", "c-samples", "upload")
-
-
-def memory_kib(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
+from samples import build, memory_kib, option, sample, start
 
 
 def upload(port, size):
@@ -44,17 +33,10 @@ def upload(port, size):
 
 def main():
     args = sys.argv[1:]
-    rounds, size = 3, 1 << 30
-    if "--rounds" in args:
-        rounds = int(args[args.index("--rounds") + 1])
-    if "--size" in args:
-        size = int(args[args.index("--size") + 1])
-    subprocess.run(["cargo", "build", "--release", "--lib", "-q"], cwd=ROOT, check=True)
-    subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "bindings", "c"), "PROFILE=release"],
-                   check=True)
-    server = subprocess.Popen([SAMPLE, "0"], stdout=subprocess.PIPE, text=True)
+    rounds, size = option(args, "--rounds", 3), option(args, "--size", 1 << 30)
+    build()
+    server, port = start([sample("upload"), "0"])
     try:
-        port = int(server.stdout.readline().rsplit(":", 1)[1].split("/")[0])
         upload(port, 1)  # the first request's one-time allocations are not the body's
         before = memory_kib(server.pid, "VmRSS")
         rates, growths = [], []
