@@ -324,7 +324,8 @@ fn a_handler_that_does_not_read_holds_the_client_back_within_the_buffer() {
         limits,
         ..test_config()
     });
-    let body = vec![7u8; 8 << 20];
+    // More than the loopback socket buffers can hold, so the client is still sending.
+    let body = vec![7u8; 32 << 20];
     let mut client = Client::connect(h.server.local_addr());
     let sender = {
         let raw = post("/gate", &body);

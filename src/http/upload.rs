@@ -245,8 +245,10 @@ impl Inlet {
         self.shared.state().wake = Some(wake);
     }
 
-    /// Whether the reader has asked for the body.
-    pub fn asked(&self) -> bool {
+    /// Whether the reader has asked for the body (for tests: the connection asks
+    /// [`Inlet::has_room`]).
+    #[cfg(test)]
+    fn asked(&self) -> bool {
         self.shared.state().asked
     }
 
