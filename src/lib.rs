@@ -19,6 +19,7 @@ pub mod router;
 pub mod server;
 #[allow(unsafe_code)]
 mod sys;
+pub mod tls;
 
 pub use files::StaticFiles;
 pub use http::{

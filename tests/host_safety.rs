@@ -64,7 +64,7 @@ fn child() {
         return;
     };
     let mut config = Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
+        listen: vec![roost::server::Listen::plain("127.0.0.1:0".parse().unwrap())],
         threads: 2,
         ..Config::default()
     };

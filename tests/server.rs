@@ -21,7 +21,7 @@ fn port_zero_reports_the_real_port() {
 #[test]
 fn ipv6_loopback_is_served() {
     let mut config = test_config();
-    config.bind = "[::1]:0".parse().unwrap();
+    config.bind("[::1]:0".parse().unwrap());
     let server = match Server::start(config, Arc::new(Echo)) {
         Ok(s) => s,
         // A machine without IPv6 cannot run this test.
@@ -38,7 +38,7 @@ fn ipv6_loopback_is_served() {
 fn a_busy_port_is_a_clear_error() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let mut config = test_config();
-    config.bind = taken.local_addr().unwrap();
+    config.bind(taken.local_addr().unwrap());
     let err = Server::start(config, Arc::new(Echo))
         .err()
         .expect("bind fails");
@@ -53,7 +53,7 @@ fn a_busy_port_is_a_clear_error() {
 fn two_servers_cannot_share_a_port() {
     let first = start(test_config(), Echo);
     let mut config = test_config();
-    config.bind = first.local_addr();
+    config.bind(first.local_addr());
     assert!(Server::start(config, Arc::new(Echo)).is_err());
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::result::roost_result;
 use super::strings::bytes_arg;
 use super::versioned::{self, Layout};
-use crate::server::Config;
+use crate::server::{Config, Listen};
 
 /// How a server is set up. Always start from `roost_options_init`, which sets `size` and
 /// every default, then change the fields you need:
@@ -178,7 +178,7 @@ pub unsafe fn to_config(opts: &roost_options) -> Result<Config, String> {
         }
     };
     let mut config = Config {
-        bind: SocketAddr::new(ip, opts.port),
+        listen: vec![Listen::plain(SocketAddr::new(ip, opts.port))],
         threads: opts.threads as usize,
         max_connections: opts.max_connections as usize,
         ..Config::default()

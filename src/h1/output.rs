@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::IoSlice;
-use std::os::fd::{AsFd, BorrowedFd};
+
 use std::sync::Arc;
 
 use super::spare;
@@ -42,7 +42,7 @@ pub enum Chunk<'a> {
     Bytes { bytes: &'a [u8], more: bool },
     /// A file region to send with sendfile(2).
     File {
-        file: BorrowedFd<'a>,
+        file: &'a File,
         offset: u64,
         len: u64,
     },
@@ -128,7 +128,7 @@ impl Output {
                     offset,
                     remaining,
                 } => Chunk::File {
-                    file: file.as_fd(),
+                    file,
                     offset: *offset,
                     len: *remaining,
                 },

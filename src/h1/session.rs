@@ -23,7 +23,7 @@ use crate::http::date::DATE_LEN;
 use crate::http::status::forbids_body;
 use crate::http::stream::{End, Tap};
 use crate::http::upload::{self, Inlet, ReadError};
-use crate::http::{answer, Failure, Handler, Limits, Request, Response};
+use crate::http::{answer, Failure, Handler, Limits, Request, Response, TlsInfo};
 
 /// Where a connection stands, which decides its timeout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,6 +192,8 @@ pub struct Session {
     cut: bool,
     /// The content of the request under way, streaming in while its handler runs.
     inflow: Option<Inflow>,
+    /// The connection's TLS, for its requests to show.
+    tls: Option<Arc<TlsInfo>>,
 }
 
 impl Session {
@@ -210,7 +212,13 @@ impl Session {
             stalled: false,
             cut: false,
             inflow: None,
+            tls: None,
         }
+    }
+
+    /// The connection's TLS handshake finished: its requests are to say so.
+    pub fn set_tls(&mut self, tls: TlsInfo) {
+        self.tls = Some(Arc::new(tls));
     }
 
     /// How many requests this connection has answered.
@@ -384,6 +392,7 @@ impl Session {
         // An answer whose head leaves while its request's body is still to be read says
         // that the connection closes after it (RFC 9110 §10.1.1).
         let close = exchange.unread_body
+            || res.closes_connection()
             || self.inflow.is_some()
             || !exchange.keep_alive
             || env.stopping
@@ -637,6 +646,7 @@ impl Session {
         let request = self
             .request
             .get_or_insert_with(|| spare::take_request(self.peer, &self.budget));
+        request.set_tls(self.tls.clone());
         fill_request(request, &head);
         input.consume(head_len);
         // The handler may set its own limit for the content (a route's), and read it as it

@@ -20,6 +20,7 @@ pub mod response;
 pub mod status;
 pub mod stream;
 pub mod syntax;
+pub mod tls;
 pub mod upload;
 pub mod uri;
 
@@ -31,4 +32,5 @@ pub use limits::Limits;
 pub use request::{Request, Version};
 pub use response::{Response, ResponseError};
 pub use stream::{Stream, StreamError};
+pub use tls::TlsInfo;
 pub use upload::ReadError;

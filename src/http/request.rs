@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::body::{Body, BodyBudget};
+use super::tls::TlsInfo;
 use super::upload::{ReadError, Upload};
 
 /// The protocol version a request came with.
@@ -40,6 +41,8 @@ pub struct Request {
     /// Bytes of `body` given out by [`Request::read_body`].
     read_at: AtomicUsize,
     peer: SocketAddr,
+    /// The connection's TLS, if it came over TLS.
+    tls: Option<Arc<TlsInfo>>,
 }
 
 /// Where the parts of a request line are in the text buffer, for [`Request::fill_head`].
@@ -74,6 +77,7 @@ impl Request {
             upload: None,
             read_at: AtomicUsize::new(0),
             peer,
+            tls: None,
         }
     }
 
@@ -121,12 +125,18 @@ impl Request {
         (self.query, self.authority) = (None, None);
         self.body.release();
         self.upload = None;
+        self.tls = None;
     }
 
     /// Makes a kept request the next one, from `peer`, its content charged to `budget`.
     pub(crate) fn reuse(&mut self, peer: SocketAddr, budget: &Option<Arc<BodyBudget>>) {
         self.peer = peer;
         self.body.charge_to(budget);
+    }
+
+    /// Says which TLS connection the request came over (None: plain TCP).
+    pub(crate) fn set_tls(&mut self, tls: Option<Arc<TlsInfo>>) {
+        self.tls = tls;
     }
 
     /// The content, to fill while it arrives.
@@ -241,6 +251,11 @@ impl Request {
     /// The address of the client.
     pub fn peer(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// The TLS connection the request came over, or None for plain HTTP.
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.tls.as_deref()
     }
 }
 

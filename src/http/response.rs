@@ -35,6 +35,8 @@ pub struct Response {
     stream: Option<Tap>,
     /// A Content-Length the handler added: the length of a streamed body.
     declared_length: Option<u64>,
+    /// The connection is to close after this response.
+    close: bool,
 }
 
 /// A handler's [`Deferral`], if it left one.
@@ -142,6 +144,7 @@ impl Response {
             deferral: Deferred(None),
             stream: None,
             declared_length: None,
+            close: false,
         }
     }
 
@@ -166,6 +169,7 @@ impl Response {
         self.status = 200;
         self.deferral = Deferred(None);
         self.declared_length = None;
+        self.close = false;
         self.headers.clear();
         self.clear_content();
         if self.body.capacity() > KEEP_CAPACITY {
@@ -187,6 +191,17 @@ impl Response {
 
     pub fn status(&self) -> u16 {
         self.status
+    }
+
+    /// Closes the connection after this response (it says `Connection: close`): for an
+    /// answer after which nothing more from this client should be read.
+    pub fn close_connection(&mut self) {
+        self.close = true;
+    }
+
+    /// Whether [`Response::close_connection`] was asked for.
+    pub fn closes_connection(&self) -> bool {
+        self.close
     }
 
     /// Sets the status; it must be a final status, 200 to 599.

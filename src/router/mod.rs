@@ -9,6 +9,7 @@
 //! methods match gets 405 with `Allow` (or 204 with `Allow` for OPTIONS). Otherwise the
 //! longest mount prefix covering the path serves it; otherwise 404.
 
+mod https;
 mod pattern;
 mod tree;
 
@@ -20,6 +21,7 @@ use crate::http::methods::{is_standard, respond_allow};
 use crate::http::path::{normalize, NormalPath};
 use crate::http::{Handler, Intake, Placement, Request, Response};
 
+pub use https::{PlainHttpOnTlsPort, RedirectToHttps};
 pub use pattern::{Params, Pattern, PatternError, WILDCARD};
 use tree::Tree;
 

@@ -1,16 +1,51 @@
 //! How a server is set up: where it listens, how many threads, its limits and timeouts.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::http::Limits;
+use crate::tls::Tls;
+
+/// One address a server listens on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listen {
+    /// Port 0 picks a free port (see `Server::local_addrs`).
+    pub addr: SocketAddr,
+    /// Serves HTTPS, with the server's `Config::tls`.
+    pub tls: bool,
+    /// Answers every request with a redirect (308) to the same path and query on the
+    /// server's first TLS listener, instead of serving it (for a plain listener).
+    pub redirect_https: bool,
+}
+
+impl Listen {
+    /// Plain HTTP on `addr`.
+    pub fn plain(addr: SocketAddr) -> Listen {
+        Listen {
+            addr,
+            tls: false,
+            redirect_https: false,
+        }
+    }
+
+    /// HTTPS on `addr`.
+    pub fn tls(addr: SocketAddr) -> Listen {
+        Listen {
+            tls: true,
+            ..Listen::plain(addr)
+        }
+    }
+}
 
 /// Everything a server needs besides its handler. `Config::default()` is a sensible
 /// loopback server; change what you need.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Address to listen on; port 0 picks a free port (see `Server::local_addr`).
-    pub bind: SocketAddr,
+    /// Where to listen: at least one address, each plain or TLS.
+    pub listen: Vec<Listen>,
+    /// Certificates and client authentication for the TLS listeners.
+    pub tls: Option<Arc<Tls>>,
     /// Worker threads, each with its own epoll set. 0 means one per CPU.
     pub threads: usize,
     /// Open connections allowed at once across all workers; the connection past it is
@@ -71,7 +106,8 @@ impl Default for Timeouts {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            listen: vec![Listen::plain(SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)))],
+            tls: None,
             threads: 0,
             max_connections: 0,
             limits: Limits::default(),
@@ -84,6 +120,11 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Listens on `addr` only, plain HTTP.
+    pub fn bind(&mut self, addr: SocketAddr) {
+        self.listen = vec![Listen::plain(addr)];
+    }
+
     /// The number of worker threads this config asks for, with 0 resolved to the CPU count.
     pub fn worker_count(&self) -> usize {
         if self.threads > 0 {
@@ -101,7 +142,9 @@ mod tests {
     #[test]
     fn defaults_are_the_documented_ones() {
         let c = Config::default();
-        assert_eq!(c.bind, SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)));
+        let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, 8080));
+        assert_eq!(c.listen, [Listen::plain(bind)]);
+        assert!(c.tls.is_none());
         assert_eq!(
             (
                 c.threads,

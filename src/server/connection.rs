@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 
 use super::mailbox::{Mailbox, Responder};
 use super::pool::{Job, Pool};
+use super::transport::Transport;
 use crate::h1::inbuf::InBuf;
 use crate::h1::output::{Chunk, Output};
 use crate::h1::{Env, Next, Phase, Session};
 use crate::http::body::BodyBudget;
 use crate::http::stream::Taken;
 use crate::http::{Failure, Handler, Later, Placement, Response, Ticket};
+use crate::router::PlainHttpOnTlsPort;
 use crate::sys::epoll::{ERROR, READABLE, READ_HANGUP, URGENT};
 use crate::sys::socket::{self, Shutdown};
 
@@ -93,6 +95,10 @@ enum Flushed {
 /// See the module docs.
 pub struct Connection {
     socket: OwnedFd,
+    transport: Transport,
+    /// What answers this connection's requests, if not the server's handler (its
+    /// listener's own: a redirect to HTTPS).
+    pub handler: Option<Arc<dyn Handler>>,
     input: InBuf,
     output: Output,
     session: Session,
@@ -149,6 +155,8 @@ impl Connection {
     pub fn new(socket: OwnedFd, peer: SocketAddr, budget: Option<Arc<BodyBudget>>) -> Connection {
         Connection {
             socket,
+            transport: Transport::Plain,
+            handler: None,
             input: InBuf::new(),
             output: Output::new(),
             session: Session::new(peer, budget),
@@ -169,6 +177,19 @@ impl Connection {
 
     pub fn socket(&self) -> BorrowedFd<'_> {
         self.socket.as_fd()
+    }
+
+    /// Carries the connection over `transport` (TLS) instead of plain TCP; before any
+    /// byte moved.
+    pub fn set_transport(&mut self, transport: Transport) {
+        self.transport = transport;
+    }
+
+    /// Before a graceful close: TLS says so to the client (close_notify).
+    pub fn close_notify(&mut self) {
+        if !self.lingering {
+            self.transport.close_notify(self.socket.as_fd());
+        }
     }
 
     pub fn served(&self) -> u64 {
@@ -216,7 +237,11 @@ impl Connection {
         loop {
             let (pool, uploads) = (turn.pool, turn.uploads);
             let (host, mailbox, token) = (turn.host, turn.mailbox, turn.token);
-            let handler = turn.handler;
+            let handler = if self.transport.is_misdirected() {
+                &PlainHttpOnTlsPort
+            } else {
+                turn.handler
+            };
             let ticket = &mut self.ticket;
             let next = self.session.serve(
                 &mut self.input,
@@ -337,7 +362,11 @@ impl Connection {
             reads += 1;
             let buf = self.input.prepare_read(want);
             let space = buf.capacity() - buf.len();
-            match socket::recv_into(self.socket.as_fd(), buf) {
+            let received = self.transport.recv(self.socket.as_fd(), buf);
+            if let Some(tls) = self.transport.take_handshake() {
+                self.session.set_tls(tls);
+            }
+            match received {
                 // End of stream: with nothing pending, the client is done; in the middle of
                 // a request, the request can never complete. Close at once either way.
                 Ok(0) => return Outcome::Close,
@@ -462,9 +491,14 @@ impl Connection {
         let mut corked = false;
         let flushed = self.flush_corked(&mut corked);
         if corked {
-            socket::set_cork(self.socket.as_fd(), false);
+            self.transport.set_cork(self.socket.as_fd(), false);
         }
-        flushed
+        // All is out only once TLS has sent the records it made of it (and those of its
+        // handshake, which come with no output).
+        match flushed? {
+            Flushed::All if !self.transport.flush(self.socket.as_fd())? => Ok(Flushed::Blocked),
+            flushed => Ok(flushed),
+        }
     }
 
     /// [`Connection::flush`]; a head followed by its body is written corked, so that they
@@ -482,18 +516,16 @@ impl Connection {
                     let mut slices = [IoSlice::new(&[]); GATHER];
                     let (count, more) = self.output.gather(&mut slices, room);
                     if more && !*corked {
-                        socket::set_cork(self.socket.as_fd(), true);
+                        self.transport.set_cork(self.socket.as_fd(), true);
                         *corked = true;
                     }
-                    (socket::send(self.socket.as_fd(), &slices[..count]), more)
+                    let fd = self.socket.as_fd();
+                    (self.transport.send(fd, &slices[..count]), more)
                 }
                 Chunk::File { file, offset, len } => {
                     let count = usize::try_from(len).map_or(room, |l| l.min(room));
-                    let mut at = offset;
-                    (
-                        socket::sendfile(self.socket.as_fd(), file, &mut at, count),
-                        false,
-                    )
+                    let fd = self.socket.as_fd();
+                    (self.transport.send_file(fd, file, offset, count), false)
                 }
             };
             match sent {
@@ -504,7 +536,7 @@ impl Connection {
                     self.progress = true;
                     written += n;
                     if *corked && !more {
-                        socket::set_cork(self.socket.as_fd(), false);
+                        self.transport.set_cork(self.socket.as_fd(), false);
                         *corked = false;
                     }
                 }
@@ -521,6 +553,7 @@ impl Connection {
     /// input would make the kernel reset the connection, and a reset can destroy response
     /// bytes the client has not read yet.
     fn start_linger(&mut self) -> Outcome {
+        self.transport.close_notify(self.socket.as_fd());
         socket::shutdown(self.socket.as_fd(), Shutdown::Write);
         self.lingering = true;
         self.readable = true;

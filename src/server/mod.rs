@@ -9,6 +9,7 @@ mod mailbox;
 mod pool;
 mod signals;
 mod timers;
+mod transport;
 mod worker;
 
 use std::io;
@@ -18,11 +19,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-pub use config::{Config, Timeouts};
+pub use config::{Config, Listen, Timeouts};
 pub use pool::{HostQueue, NextError};
-pub use signals::StopSignals;
+pub use signals::{Asked, StopSignals};
 
 use crate::http::{BodyBudget, Handler};
+use crate::router::RedirectToHttps;
 use crate::sys::fd::Kept;
 use crate::sys::rlimit::raise_open_files_limit;
 use crate::sys::socket::{self, Shutdown};
@@ -42,13 +44,20 @@ const STREAMED_BODY_THREADS: usize = 4;
 static LEFT_BY_THE_PARENT: std::sync::Mutex<Vec<Box<dyn std::any::Any + Send>>> =
     std::sync::Mutex::new(Vec::new());
 
+/// A listening socket, in every worker's epoll set with EPOLLEXCLUSIVE, so a new connection
+/// wakes one idle worker. (SO_REUSEPORT listeners would let another process bind the same
+/// port and take a share of the connections, and closing one of them resets the
+/// connections queued on it.)
+pub(crate) struct Listener {
+    fd: OwnedFd,
+    tls: bool,
+    /// What answers its requests instead of the server's handler (a redirect to HTTPS).
+    handler: Option<Arc<dyn Handler>>,
+}
+
 /// What the workers of one server share.
 pub(crate) struct Core {
-    /// One listening socket in every worker's epoll set with EPOLLEXCLUSIVE, so a new
-    /// connection wakes one idle worker. (SO_REUSEPORT listeners would let another process
-    /// bind the same port and take a share of the connections, and closing one of them
-    /// resets the connections queued on it.)
-    listener: OwnedFd,
+    listeners: Vec<Listener>,
     config: Config,
     handler: Arc<dyn Handler>,
     stopping: AtomicBool,
@@ -74,11 +83,11 @@ pub struct Server {
     core: Arc<Core>,
     mailboxes: Vec<Arc<Mailbox>>,
     threads: Vec<JoinHandle<()>>,
-    local_addr: SocketAddr,
+    local_addrs: Vec<SocketAddr>,
     /// The process that started it.
     owner: u32,
-    /// The listening socket, for a forked child to close its copy.
-    listener_copy: Option<Kept>,
+    /// The listening sockets, for a forked child to close its copies.
+    listener_copies: Vec<Kept>,
 }
 
 impl Server {
@@ -89,9 +98,54 @@ impl Server {
     /// connection holds a descriptor.
     pub fn start(config: Config, handler: Arc<dyn Handler>) -> io::Result<Server> {
         let _ = raise_open_files_limit();
-        let listener = socket::listen(&config.bind, BACKLOG)
-            .map_err(|e| describe(e, &format!("bind {}", config.bind)))?;
-        let local_addr = socket::local_addr(listener.as_fd())?;
+        if config.listen.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no address to listen on",
+            ));
+        }
+        if config.listen.len() > worker::MAX_LISTENERS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("at most {} listeners", worker::MAX_LISTENERS),
+            ));
+        }
+        if config.tls.is_none() && config.listen.iter().any(|l| l.tls) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a TLS listener needs a certificate",
+            ));
+        }
+        let mut listeners = Vec::with_capacity(config.listen.len());
+        let mut local_addrs = Vec::with_capacity(config.listen.len());
+        for listen in &config.listen {
+            let fd = socket::listen(&listen.addr, BACKLOG)
+                .map_err(|e| describe(e, &format!("bind {}", listen.addr)))?;
+            local_addrs.push(socket::local_addr(fd.as_fd())?);
+            listeners.push(Listener {
+                fd,
+                tls: listen.tls,
+                handler: None,
+            });
+        }
+        // Plain listeners that redirect send clients to the first TLS one.
+        let https_port = config
+            .listen
+            .iter()
+            .zip(&local_addrs)
+            .find(|(listen, _)| listen.tls)
+            .map(|(_, addr)| addr.port());
+        for (listener, listen) in listeners.iter_mut().zip(&config.listen) {
+            if listen.redirect_https && !listen.tls {
+                let port = https_port.ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "redirecting to HTTPS needs a TLS listener",
+                    )
+                })?;
+                listener.handler = Some(Arc::new(RedirectToHttps { port }));
+            }
+        }
         let workers = config.worker_count();
         let mailboxes: Vec<Arc<Mailbox>> = (0..workers)
             .map(|_| Mailbox::new().map(Arc::new))
@@ -114,9 +168,9 @@ impl Server {
             threads => Some(Pool::start(threads, config.handler_queue, handler.clone())?),
         };
         let host = Pool::queue(config.handler_queue);
-        let listener_copy = Some(Kept::of(listener.as_fd()));
+        let listener_copies = listeners.iter().map(|l| Kept::of(l.fd.as_fd())).collect();
         let core = Arc::new(Core {
-            listener,
+            listeners,
             config,
             handler,
             stopping: AtomicBool::new(false),
@@ -129,9 +183,9 @@ impl Server {
             core,
             mailboxes,
             threads: Vec::with_capacity(workers),
-            local_addr,
+            local_addrs,
             owner: std::process::id(),
-            listener_copy,
+            listener_copies,
         };
         for (i, mailbox) in server.mailboxes.iter().enumerate() {
             let worker = Worker::new(server.core.clone(), mailbox.clone())?;
@@ -143,9 +197,19 @@ impl Server {
         Ok(server)
     }
 
-    /// The address the server listens on, with the real port when port 0 was asked for.
+    /// The address of the first listener, with the real port when port 0 was asked for.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.local_addrs[0]
+    }
+
+    /// The addresses of all listeners, in the order of `Config::listen`.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// The server's TLS, to reload its certificates.
+    pub fn tls(&self) -> Option<&Arc<crate::tls::Tls>> {
+        self.core.config.tls.as_ref()
     }
 
     /// The ids of the threads that run this server's handlers: its I/O workers and its
@@ -200,13 +264,15 @@ impl Server {
         for mailbox in &self.mailboxes {
             mailbox.wake();
         }
-        // Refuse new connections now rather than when the descriptor is finally closed.
-        socket::shutdown(self.core.listener.as_fd(), Shutdown::Read);
+        // Refuse new connections now rather than when the descriptors are finally closed.
+        for listener in &self.core.listeners {
+            socket::shutdown(listener.fd.as_fd(), Shutdown::Read);
+        }
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
         // What is left closes with the server.
-        self.listener_copy = None;
+        self.listener_copies.clear();
         // The workers are done, so nothing waits for the pool: let it finish and join it.
         if let Some(pool) = &self.core.pool {
             pool.stop();
@@ -222,7 +288,7 @@ impl Server {
     /// connections). Close only this process's copy of the listening socket; the memory
     /// the parent's threads own is unreachable here.
     fn let_go_in_a_forked_child(&mut self) {
-        if self.threads.is_empty() && self.listener_copy.is_none() {
+        if self.threads.is_empty() && self.listener_copies.is_empty() {
             return;
         }
         for thread in self.threads.drain(..) {
@@ -233,7 +299,7 @@ impl Server {
                 std::mem::forget(thread);
             }
         }
-        if let Some(listener) = self.listener_copy.take() {
+        for listener in self.listener_copies.drain(..) {
             listener.close_in_forked_child();
         }
         // What owns those descriptors must never close them again here: keep it alive

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::connection::{Connection, Outcome, Turn, Wait};
 use super::mailbox::{Letter, Mailbox};
 use super::timers::{Kind, Timers};
+use super::transport::Transport;
 use super::Core;
 use crate::h1::{Env, Phase};
 use crate::http::date::DateCache;
@@ -18,8 +19,18 @@ use crate::sys::epoll::{Epoll, Event, EDGE, EXCLUSIVE, READABLE, READ_HANGUP, UR
 use crate::sys::socket::Shutdown;
 use crate::sys::{memory, signal, socket};
 
-const LISTENER: u64 = u64::MAX;
-const MAILBOX: u64 = u64::MAX - 1;
+const MAILBOX: u64 = u64::MAX;
+/// Listener `i` has token `LISTENERS - i`, counting down from here; connection tokens (a
+/// generation above a slot) never come near.
+const LISTENERS: u64 = u64::MAX - 1;
+/// The most listeners a server may have.
+pub const MAX_LISTENERS: usize = 64;
+
+/// The listener a token stands for, if it is one.
+fn listener_of(token: u64) -> Option<usize> {
+    let index = LISTENERS.checked_sub(token)?;
+    usize::try_from(index).ok().filter(|&i| i < MAX_LISTENERS)
+}
 
 /// Why a connection is driven.
 enum Action {
@@ -75,7 +86,13 @@ impl Worker {
     /// Sets up a worker's epoll set with the shared listener and its own mailbox.
     pub fn new(core: Arc<Core>, mailbox: Arc<Mailbox>) -> io::Result<Worker> {
         let epoll = Epoll::new(EVENTS)?;
-        epoll.add(core.listener.as_fd(), READABLE | EXCLUSIVE, LISTENER)?;
+        for (i, listener) in core.listeners.iter().enumerate() {
+            epoll.add(
+                listener.fd.as_fd(),
+                READABLE | EXCLUSIVE,
+                LISTENERS - i as u64,
+            )?;
+        }
         epoll.add(mailbox.waker().as_fd(), READABLE, MAILBOX)?;
         let t = &core.config.timeouts;
         let timers = Timers::new([t.header, t.keep_alive, t.header, t.body, t.write, t.linger]);
@@ -123,9 +140,11 @@ impl Worker {
             for i in 0..self.events.len() {
                 let Event { token, events } = self.events[i];
                 match token {
-                    LISTENER => self.accept(now),
                     MAILBOX => self.on_mail(now),
-                    _ => self.on_event(token, events, now),
+                    _ => match listener_of(token) {
+                        Some(listener) => self.accept(listener, now),
+                        None => self.on_event(token, events, now),
+                    },
                 }
             }
             self.expire(now);
@@ -165,12 +184,21 @@ impl Worker {
         }
     }
 
-    fn accept(&mut self, now: Instant) {
+    /// Stops watching the listeners (accepting paused, or the server stopping).
+    fn unwatch_listeners(&self) {
+        for listener in &self.core.listeners {
+            let _ = self.epoll.delete(listener.fd.as_fd());
+        }
+    }
+
+    fn accept(&mut self, index: usize, now: Instant) {
         if self.stop_deadline.is_some() {
             return;
         }
+        let core = self.core.clone();
+        let listener = &core.listeners[index];
         for _ in 0..ACCEPT_BATCH {
-            match socket::accept(self.core.listener.as_fd()) {
+            match socket::accept(listener.fd.as_fd()) {
                 Ok((fd, peer)) => {
                     let max = self.core.config.max_connections;
                     let open = self.core.connections.fetch_add(1, Ordering::Relaxed);
@@ -188,7 +216,14 @@ impl Worker {
                         continue;
                     }
                     let budget = Some(self.core.budget.clone());
-                    self.conns[slot as usize] = Some(Connection::new(fd, peer, budget));
+                    let mut conn = Connection::new(fd, peer, budget);
+                    if listener.tls {
+                        // Handshakes from now on use the certificates of a reload.
+                        let tls = self.core.config.tls.as_ref().map(|tls| tls.config());
+                        conn.set_transport(Transport::new(tls));
+                    }
+                    conn.handler = listener.handler.clone();
+                    self.conns[slot as usize] = Some(conn);
                     self.live += 1;
                     self.timers.start(slot, Kind::FirstRequest, now);
                 }
@@ -199,17 +234,17 @@ impl Worker {
                         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
                             // Out of descriptors or memory: stop accepting for a moment
                             // instead of spinning on a listener that stays readable.
-                            let _ = self.epoll.delete(self.core.listener.as_fd());
+                            self.unwatch_listeners();
                             self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
                         }
                         // The listener was shut down: the server is stopping.
                         _ if self.core.stopping.load(Ordering::Acquire) => {
-                            let _ = self.epoll.delete(self.core.listener.as_fd());
+                            let _ = self.epoll.delete(listener.fd.as_fd());
                         }
                         // Anything else (a network error the man page says to retry, a
                         // security module saying no): back off and try again.
                         _ => {
-                            let _ = self.epoll.delete(self.core.listener.as_fd());
+                            self.unwatch_listeners();
                             self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
                         }
                     }
@@ -298,8 +333,9 @@ impl Worker {
         };
         let stopping = self.stop_deadline.is_some();
         let served_before = conn.served();
+        let own_handler = conn.handler.clone();
         let mut turn = Turn {
-            handler: &*self.core.handler,
+            handler: own_handler.as_deref().unwrap_or(&*self.core.handler),
             pool: self
                 .core
                 .pool
@@ -407,9 +443,12 @@ impl Worker {
         if self.accept_paused_until.is_some_and(|t| t <= now) {
             self.accept_paused_until = None;
             if self.stop_deadline.is_none() {
-                let _ = self
-                    .epoll
-                    .add(self.core.listener.as_fd(), READABLE | EXCLUSIVE, LISTENER);
+                for (i, listener) in self.core.listeners.iter().enumerate() {
+                    let token = LISTENERS - i as u64;
+                    let _ = self
+                        .epoll
+                        .add(listener.fd.as_fd(), READABLE | EXCLUSIVE, token);
+                }
             }
         }
         while let Some((slot, kind)) = self.timers.pop_expired(now) {
@@ -430,7 +469,7 @@ impl Worker {
             return;
         }
         self.stop_deadline = Some(now + self.core.config.timeouts.shutdown);
-        let _ = self.epoll.delete(self.core.listener.as_fd());
+        self.unwatch_listeners();
         for slot in 0..self.conns.len() as u32 {
             if self.conns[slot as usize]
                 .as_ref()
@@ -442,7 +481,8 @@ impl Worker {
     }
 
     fn close(&mut self, slot: u32) {
-        if let Some(conn) = self.conns[slot as usize].as_ref() {
+        if let Some(conn) = self.conns[slot as usize].as_mut() {
+            conn.close_notify();
             // Shut down before the descriptor goes: a copy of it in a process forked from
             // this one would otherwise keep the connection open for the client.
             socket::shutdown(conn.socket(), Shutdown::Both);

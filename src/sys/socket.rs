@@ -247,3 +247,26 @@ fn from_sockaddr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
         _ => Err(io::Error::from(io::ErrorKind::Unsupported)),
     }
 }
+
+/// Reads into `buf`; returns the byte count (0 at end of stream).
+pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    let n = cvt(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) })?;
+    Ok(n as usize)
+}
+
+/// The first byte waiting on the socket, left there for the next read; None at end of
+/// stream.
+pub fn peek_byte(fd: BorrowedFd<'_>) -> io::Result<Option<u8>> {
+    let mut byte = 0u8;
+    // SAFETY: the kernel writes at most one byte into a live local.
+    let n = cvt(unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            (&mut byte as *mut u8).cast(),
+            1,
+            libc::MSG_PEEK,
+        )
+    })?;
+    Ok((n == 1).then_some(byte))
+}

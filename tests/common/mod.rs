@@ -97,7 +97,7 @@ pub fn docroot() -> TempDir {
 /// A config for tests: loopback, port 0, two workers.
 pub fn test_config() -> Config {
     Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
+        listen: vec![roost::server::Listen::plain("127.0.0.1:0".parse().unwrap())],
         threads: 2,
         ..Config::default()
     }
