@@ -164,9 +164,13 @@ impl Transport {
     }
 
     /// Before a graceful close: TLS tells the client with a close_notify alert (as far as
-    /// the socket takes it at once: the close goes ahead either way).
+    /// the socket takes it at once: the close goes ahead either way). A handshake cut off
+    /// unfinished just ends.
     pub fn close_notify(&mut self, fd: BorrowedFd<'_>) {
         if let Transport::Tls(tls) = self {
+            if tls.conn.is_handshaking() {
+                return;
+            }
             tls.conn.send_close_notify();
             let _ = tls.flush(fd);
         }

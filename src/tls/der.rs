@@ -302,6 +302,39 @@ mod tests {
         assert_eq!(escape("plain"), "plain");
     }
 
+    /// Made by `openssl req -x509 -subj "/C=DE/O=Example, Inc./CN=alice" -addext
+    /// subjectAltName=DNS:alice.test,DNS:*.alice.test`; `openssl x509 -nameopt RFC2253`
+    /// prints its subject as `CN=alice,O=Example\, Inc.,C=DE`.
+    const OPENSSL_CERT: &str = "MIIB4zCCAYqgAwIBAgIUNyvpglVf9etUqdQPAqHUdcProfswCgYIKoZIzj0EAwIwNTELMAkGA1UEBhMCREUxFjAUBgNVBAoMDUV4YW1wbGUsIEluYy4xDjAMBgNVBAMMBWFsaWNlMB4XDTI2MTIwMjEwMTUzMVoXDTM2MTEyOTEwMTUzMVowNTELMAkGA1UEBhMCREUxFjAUBgNVBAoMDUV4YW1wbGUsIEluYy4xDjAMBgNVBAMMBWFsaWNlMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEDPGVJ0OIrr6s5Vy4a5V4OeOcP3XXTo+PRog8LsmlJlSCXOa86qfTq5+VOkZGdbMXR4loZG9cNk0IYiqetLvuh6N4MHYwHQYDVR0OBBYEFAVsGamxxiS1d2mtuB4InpDTNiVKMB8GA1UdIwQYMBaAFAVsGamxxiS1d2mtuB4InpDTNiVKMA8GA1UdEwEB/wQFMAMBAf8wIwYDVR0RBBwwGoIKYWxpY2UudGVzdIIMKi5hbGljZS50ZXN0MAoGCCqGSM49BAMCA0cAMEQCIHbTKMBdEbNC1LlM5t25lmfIp4y6ePg1qXOe+d4YHlX0AiATXQTwxWlnquWFzp5cf4HLzp+ZB28mMshF5ynhaLDNXg==";
+
+    fn base64(text: &str) -> Vec<u8> {
+        let value = |c: u8| match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            _ => 63,
+        };
+        let digits: Vec<u8> = text.bytes().filter(|&c| c != b'=').map(value).collect();
+        let mut out = Vec::new();
+        for group in digits.chunks(4) {
+            let n =
+                group.iter().fold(0u32, |n, &d| n << 6 | u32::from(d)) << (6 * (4 - group.len()));
+            out.extend_from_slice(&n.to_be_bytes()[1..group.len()]);
+        }
+        out
+    }
+
+    #[test]
+    fn an_openssl_certificate_reads_as_openssl_prints_it() {
+        let cert = base64(OPENSSL_CERT);
+        assert_eq!(
+            subject(&cert).as_deref(),
+            Some("CN=alice,O=Example\\, Inc.,C=DE")
+        );
+        assert_eq!(dns_names(&cert), ["alice.test", "*.alice.test"]);
+    }
+
     #[test]
     fn garbage_reads_as_nothing() {
         for bad in [

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod child;
+pub mod tls;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -172,12 +173,13 @@ impl Reply {
     }
 }
 
-/// A client connection that writes raw bytes and reads responses one at a time.
-pub struct Client {
-    pub reader: BufReader<TcpStream>,
+/// A client connection that writes raw bytes and reads responses one at a time, over TCP
+/// or anything else that reads and writes (TLS, see `tls::connect`).
+pub struct Client<S = TcpStream> {
+    pub reader: BufReader<S>,
 }
 
-impl Client {
+impl Client<TcpStream> {
     pub fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).expect("connect");
         stream.set_read_timeout(Some(PATIENCE)).unwrap();
@@ -190,6 +192,15 @@ impl Client {
 
     pub fn stream(&self) -> &TcpStream {
         self.reader.get_ref()
+    }
+}
+
+impl<S: Read + Write> Client<S> {
+    /// A client over `stream`, already connected.
+    pub fn over(stream: S) -> Client<S> {
+        Client {
+            reader: BufReader::new(stream),
+        }
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
@@ -362,7 +373,7 @@ pub fn ready_line(child: &mut Child) -> (String, SocketAddr) {
 
 /// Sends `count` pipelined GETs of /big.bin (1 MiB each) and never reads: far more than
 /// socket buffers hold, so the server's writes stall.
-pub fn stall_with_big_responses(client: &mut Client, count: usize) {
+pub fn stall_with_big_responses<S: Read + Write>(client: &mut Client<S>, count: usize) {
     let mut batch = Vec::new();
     for _ in 0..count {
         batch.extend_from_slice(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
