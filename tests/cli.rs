@@ -226,6 +226,22 @@ fn bad_arguments_exit_2_with_one_line() {
         (&[root, "--max-connections", "-3"], "--max-connections"),
         (&[root, root], "one DIR only"),
         (&["/no/such/dir", "--port", "0"], "/no/such/dir"),
+        (&[root, "--tls-cert", "c.pem"], "come in pairs"),
+        (&[root, "--listen", "127.0.0.1"], "--listen"),
+        (&[root, "--listen", "127.0.0.1:0,tls"], "needs --tls-cert"),
+        (&[root, "--redirect-https"], "needs a TLS listener"),
+        (
+            &[root, "--tls-self-signed", "--tls-client-auth", "optional"],
+            "--tls-client-ca",
+        ),
+        (
+            &[root, "--tls-self-signed", "--tls-min-version", "1.1"],
+            "--tls-min-version",
+        ),
+        (
+            &[root, "--tls-cert", "/no/c.pem", "--tls-key", "/no/k.pem"],
+            "/no/c.pem: cannot read it",
+        ),
     ];
     for (args, needle) in cases {
         let out = run(args);
@@ -269,8 +285,246 @@ fn help_describes_every_flag() {
         "--max-connections",
         "--cache-control",
         "--list",
+        "--listen",
+        "--tls-cert",
+        "--tls-key",
+        "--tls-self-signed",
+        "--tls-client-ca",
+        "--tls-client-auth",
+        "--tls-min-version",
+        "--redirect-https",
         "--help",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
+}
+
+/// Reads `n` lines from the child's stdout.
+fn lines(child: &mut Child, n: usize) -> Vec<String> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(child.stdout.as_mut().unwrap());
+    (0..n)
+        .map(|_| {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            line
+        })
+        .collect()
+}
+
+/// The ADDR:PORT after `scheme://` in `line`.
+fn url_addr(line: &str, scheme: &str) -> SocketAddr {
+    let prefix = format!("{scheme}://");
+    line.split_whitespace()
+        .filter_map(|w| w.strip_prefix(prefix.as_str()))
+        .next()
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("no {prefix} in {line:?}"))
+}
+
+fn spawn_lines(args: &[&str], n: usize) -> (Child, Vec<String>) {
+    let mut child = Command::new(ROOST)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("roost runs");
+    let lines = lines(&mut child, n);
+    (child, lines)
+}
+
+#[test]
+fn tls_self_signed_serves_https_and_prints_the_fingerprint() {
+    let dir = docroot();
+    let root = dir.path().to_str().unwrap();
+    let (child, lines) = spawn_lines(&[root, "--port", "0", "--tls-self-signed"], 2);
+    let fingerprint = lines[0]
+        .strip_prefix("roost: self-signed certificate for localhost, SHA-256 fingerprint ")
+        .unwrap_or_else(|| panic!("{:?}", lines[0]))
+        .trim()
+        .to_string();
+    assert_eq!(fingerprint.len(), 32 * 3 - 1, "{fingerprint}");
+    let addr = url_addr(&lines[1], "https");
+    assert_eq!(
+        lines[1],
+        format!("roost: serving {root} on https://{addr}/\n")
+    );
+    // The certificate served is the one printed: its SHA-256 is the fingerprint.
+    let config = roost_cli_client();
+    let stream = common::tls::connect_with(addr, config, Some("localhost")).unwrap();
+    let leaf = stream.conn.peer_certificates().unwrap()[0].clone();
+    assert_eq!(sha256_hex(&leaf), fingerprint);
+    let mut client = Client::over(stream);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_eq!(client.response().text(), "Hello world!\n");
+    signal(&child, "TERM");
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+}
+
+/// A rustls client that takes any certificate: the test checks the one it got by its
+/// fingerprint instead.
+fn roost_cli_client() -> rustls::ClientConfig {
+    #[derive(Debug)]
+    struct AnyCertificate(std::sync::Arc<rustls::crypto::CryptoProvider>);
+    impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+        fn verify_server_cert(
+            &self,
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &[rustls::pki_types::CertificateDer<'_>],
+            _: &rustls::pki_types::ServerName<'_>,
+            _: &[u8],
+            _: rustls::pki_types::UnixTime,
+        ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &rustls::pki_types::CertificateDer<'_>,
+            dss: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &rustls::pki_types::CertificateDer<'_>,
+            dss: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+    let provider = roost::tls::provider();
+    rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let suite = rustls::crypto::aws_lc_rs::cipher_suite::TLS13_AES_128_GCM_SHA256;
+    let digest = suite.tls13().unwrap().common.hash_provider.hash(bytes);
+    digest
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+#[test]
+fn listen_flags_serve_plain_and_tls_side_by_side_and_redirect() {
+    let dir = docroot();
+    let root = dir.path().to_str().unwrap();
+    let pki = common::tls::Pki::new();
+    let (a, b) = (&pki.a, &pki.b);
+    let (child, lines) = spawn_lines(
+        &[
+            root,
+            "--listen",
+            "127.0.0.1:0,tls",
+            "--listen",
+            "127.0.0.1:0",
+            "--redirect-https",
+            "--tls-cert",
+            a.cert.to_str().unwrap(),
+            "--tls-key",
+            a.key.to_str().unwrap(),
+            "--tls-cert",
+            b.cert.to_str().unwrap(),
+            "--tls-key",
+            b.key.to_str().unwrap(),
+        ],
+        2,
+    );
+    let https = url_addr(&lines[0], "https");
+    assert_eq!(
+        lines[0],
+        format!("roost: serving {root} on https://{https}/\n")
+    );
+    let plain = url_addr(&lines[1], "http");
+    assert_eq!(
+        lines[1],
+        format!("roost: redirecting http://{plain}/ to https://{https}/\n")
+    );
+    let reply = get(plain, "/hello.txt?x=1");
+    assert_eq!(reply.status, 308);
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("https://test:{}/hello.txt?x=1", https.port()).as_str())
+    );
+    let stream = common::tls::connect_with(https, pki.client(None), Some("b.test")).unwrap();
+    assert_eq!(stream.conn.peer_certificates().unwrap()[0], b.der);
+    let mut client = Client::over(stream);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: b.test\r\n\r\n");
+    assert_eq!(client.response().status, 200);
+    signal(&child, "TERM");
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+}
+
+#[test]
+fn sighup_reloads_the_certificates_and_a_bad_file_keeps_the_old_ones() {
+    use std::io::BufRead;
+    let dir = docroot();
+    let pki = common::tls::Pki::new();
+    let cert = pki.dir.0.join("live.pem");
+    let key = pki.dir.0.join("live.key");
+    std::fs::copy(&pki.a.cert, &cert).unwrap();
+    std::fs::copy(&pki.a.key, &key).unwrap();
+    let (mut child, lines) = spawn_lines(
+        &[
+            dir.path().to_str().unwrap(),
+            "--port",
+            "0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        1,
+    );
+    let addr = url_addr(&lines[0], "https");
+    let leaf = || {
+        let stream = common::tls::connect_with(addr, pki.client(None), Some("a.test")).unwrap();
+        stream.conn.peer_certificates().unwrap()[0].clone()
+    };
+    assert_eq!(leaf(), pki.a.der);
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut next_line = || {
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        line
+    };
+    std::fs::copy(&pki.a2.cert, &cert).unwrap();
+    std::fs::copy(&pki.a2.key, &key).unwrap();
+    signal(&child, "HUP");
+    assert_eq!(next_line(), "roost: reloaded the TLS certificates\n");
+    assert_eq!(leaf(), pki.a2.der);
+    std::fs::write(&key, "garbage").unwrap();
+    signal(&child, "HUP");
+    let line = next_line();
+    assert!(
+        line.starts_with("roost: reload failed, the old certificates stay: ")
+            && line.contains("live.key"),
+        "{line}"
+    );
+    assert_eq!(leaf(), pki.a2.der);
+    signal(&child, "TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }
