@@ -98,6 +98,42 @@
 #define ROOST_HANDLER_DEFERRED 2
 
 /**
+ * Clients are not asked for a certificate (`roost_tls_options.client_auth`).
+ */
+#define ROOST_CLIENT_AUTH_OFF 0
+
+/**
+ * Clients are asked; one that sends a certificate must send a valid one.
+ */
+#define ROOST_CLIENT_AUTH_OPTIONAL 1
+
+/**
+ * A handshake without a valid client certificate fails.
+ */
+#define ROOST_CLIENT_AUTH_REQUIRED 2
+
+/**
+ * TLS 1.2, by its number on the wire (`roost_tls_options.min_version`).
+ */
+#define ROOST_TLS_1_2 771
+
+/**
+ * TLS 1.3.
+ */
+#define ROOST_TLS_1_3 772
+
+/**
+ * A listener serves HTTPS (`roost_options.listen_flags`, `roost_server_listen`).
+ */
+#define ROOST_LISTEN_TLS 1
+
+/**
+ * A plain listener answers every request with 308 to the same path and query on the
+ * server's first TLS listener.
+ */
+#define ROOST_LISTEN_REDIRECT_HTTPS 2
+
+/**
  * What a roost function returns. The numbers are fixed and never reused.
  */
 typedef enum roost_result {
@@ -306,6 +342,13 @@ typedef struct roost_options {
      * the fourth layout: an older `size` gets the default.
      */
     uint64_t stream_buffer_bytes;
+    /**
+     * What the listener on `host` and `port` is: `ROOST_LISTEN_TLS` for HTTPS (set up with
+     * `roost_server_tls`), `ROOST_LISTEN_REDIRECT_HTTPS` for plain HTTP that redirects to
+     * the first TLS listener (one added with `roost_server_listen`), 0 (the default) for
+     * plain HTTP. Added in the fifth layout.
+     */
+    uint32_t listen_flags;
 } roost_options;
 
 /**
@@ -318,6 +361,39 @@ typedef struct roost_str {
     const char *ptr;
     size_t len;
 } roost_str;
+
+/**
+ * What a request knows of the TLS connection it came over, as views valid for the
+ * handler call (or, for a deferred exchange, until it is finished). Absent values are
+ * `{NULL, 0}`.
+ */
+typedef struct roost_tls_info {
+    /**
+     * `sizeof(roost_tls_info)` as the caller compiled it; set by `roost_request_tls`.
+     */
+    size_t size;
+    /**
+     * "TLSv1.3" or "TLSv1.2".
+     */
+    struct roost_str version;
+    /**
+     * The cipher suite's IANA name, e.g. "TLS_AES_128_GCM_SHA256".
+     */
+    struct roost_str cipher;
+    /**
+     * The host name the client asked for (SNI).
+     */
+    struct roost_str server_name;
+    /**
+     * The protocol agreed by ALPN, "http/1.1".
+     */
+    struct roost_str alpn;
+    /**
+     * The subject of the client's verified certificate, RFC 4514 text
+     * ("CN=alice,O=Example").
+     */
+    struct roost_str client_subject;
+} roost_tls_info;
 
 /**
  * Called once when the client of a deferred response goes away before
@@ -414,6 +490,47 @@ typedef struct roost_route_options {
 typedef int32_t (*roost_handler)(struct roost_request *req,
                                  struct roost_response *res,
                                  void *userdata);
+
+/**
+ * A certificate and its key, and how clients are checked. Start from
+ * `roost_tls_options_init`; versioned by `size` like `roost_options`. Each text is
+ * (pointer, length), no NUL needed, copied by the call it is passed to.
+ *
+ * The certificate chain (leaf first, then intermediates) and the private key are PEM,
+ * each either a file (`cert_file`, `key_file`) or text in memory (`cert_pem`, `key_pem`);
+ * a file is read again by `roost_server_reload_tls`. The key may be PKCS#8, PKCS#1 (RSA)
+ * or SEC1 (EC).
+ */
+typedef struct roost_tls_options {
+    /**
+     * `sizeof(roost_tls_options)` as the caller compiled it.
+     */
+    size_t size;
+    const char *cert_file;
+    size_t cert_file_len;
+    const char *key_file;
+    size_t key_file_len;
+    const char *cert_pem;
+    size_t cert_pem_len;
+    const char *key_pem;
+    size_t key_pem_len;
+    /**
+     * The CA certificates (PEM) client certificates must chain to, as a file or in memory.
+     */
+    const char *client_ca_file;
+    size_t client_ca_file_len;
+    const char *client_ca_pem;
+    size_t client_ca_pem_len;
+    /**
+     * `ROOST_CLIENT_AUTH_OFF` (the default), `_OPTIONAL` or `_REQUIRED`; the last two need
+     * a client CA.
+     */
+    uint32_t client_auth;
+    /**
+     * The oldest version accepted: `ROOST_TLS_1_2` (the default) or `ROOST_TLS_1_3`.
+     */
+    uint32_t min_version;
+} roost_tls_options;
 
 #ifdef __cplusplus
 extern "C" {
@@ -695,6 +812,19 @@ enum roost_result roost_request_peer(const struct roost_request *req,
  * `req` must be NULL or a handle passed to a handler (or given by `roost_server_next`).
  */
 void *roost_request_userdata(const struct roost_request *req);
+
+/**
+ * Fills `*info` (`size` bytes: `sizeof *info`) with what the request knows of its TLS
+ * connection. `ROOST_ERR_NOT_FOUND` when it came over plain TCP (`*info` untouched),
+ * `ROOST_ERR_INVALID` for a size this library does not know.
+ *
+ * # Safety
+ * `req` must be NULL or a handle passed to a handler; `info` NULL or `size` writable
+ * bytes.
+ */
+enum roost_result roost_request_tls(const struct roost_request *req,
+                                    struct roost_tls_info *info,
+                                    size_t size);
 
 /**
  * Sends a response whose handler returned `ROOST_HANDLER_DEFERRED`, as it stands (with
@@ -1025,8 +1155,10 @@ enum roost_result roost_server_next(struct roost_server *srv,
  * Binds and starts serving on the server's own threads; returns once listening, so a
  * connection made after this returns is served.
  *
- * `ROOST_ERR_ADDRESS` when the address cannot be bound (`roost_last_error` says why, e.g.
- * "bind 127.0.0.1:8080: address in use"), `ROOST_ERR_STATE` if it is already running.
+ * `ROOST_ERR_ADDRESS` when an address cannot be bound (`roost_last_error` says why, e.g.
+ * "bind 127.0.0.1:8080: address in use"), `ROOST_ERR_INVALID` when the listeners do not
+ * fit together (a TLS listener without `roost_server_tls`, a redirect to HTTPS without a
+ * TLS listener), `ROOST_ERR_STATE` if it is already running.
  * A stopped server can be started again.
  *
  * # Safety
@@ -1042,6 +1174,16 @@ enum roost_result roost_server_start(struct roost_server *srv);
  * `srv` must be NULL or a live handle.
  */
 uint16_t roost_server_port(const struct roost_server *srv);
+
+/**
+ * The port of listener `index` while the server runs: 0 is the one of `roost_options`,
+ * then those of `roost_server_listen` in the order they were added. 0 when the server is
+ * not running, `srv` is NULL or there is no such listener.
+ *
+ * # Safety
+ * `srv` must be NULL or a live handle.
+ */
+uint16_t roost_server_listener_port(const struct roost_server *srv, size_t index);
 
 /**
  * Stops gracefully: new connections are refused at once, idle connections closed,
@@ -1074,6 +1216,73 @@ enum roost_result roost_server_stop(struct roost_server *srv);
  * `srv` must be NULL or a live handle, not used again after `ROOST_OK`.
  */
 enum roost_result roost_server_free(struct roost_server *srv);
+
+/**
+ * Fills `opts` with the defaults (no certificate, no client authentication, TLS 1.2 and
+ * up); `size` must be `sizeof *opts`.
+ *
+ * `ROOST_ERR_NULL` if `opts` is NULL, `ROOST_ERR_INVALID` for a size this library does
+ * not know.
+ *
+ * # Safety
+ * `opts` must be NULL or point to `size` writable bytes.
+ */
+enum roost_result roost_tls_options_init(struct roost_tls_options *opts, size_t size);
+
+/**
+ * Sets up the server's TLS: `opts` gives its first certificate (the default, for clients
+ * that ask for no name or for one no certificate has), how clients are checked, and the
+ * oldest version accepted. Files are read now: a bad one is `ROOST_ERR_INVALID` with a
+ * last error naming it and saying what is wrong. Replaces TLS set up before (and the
+ * certificates added to it). Before `roost_server_start`; which listeners serve TLS is
+ * `roost_options.listen_flags` and `roost_server_listen`.
+ *
+ * # Safety
+ * `srv` must be NULL or a live handle; `opts` NULL or set up by `roost_tls_options_init`,
+ * its views pointing to their lengths in readable bytes.
+ */
+enum roost_result roost_server_tls(struct roost_server *srv, const struct roost_tls_options *opts);
+
+/**
+ * Adds a certificate, chosen for the clients that ask (by SNI) for one of the DNS names
+ * in it (its subjectAltName, `*.example.com` covering one label). Only the certificate
+ * and key of `opts` are read. After `roost_server_tls`, before `roost_server_start`.
+ *
+ * # Safety
+ * As for `roost_server_tls`.
+ */
+enum roost_result roost_server_add_certificate(struct roost_server *srv,
+                                               const struct roost_tls_options *opts);
+
+/**
+ * Adds a listener on `host` (as `roost_options.host`) and `port` (0 picks a free one:
+ * see `roost_server_listener_port`), beside the one of `roost_options`. `flags`:
+ * `ROOST_LISTEN_TLS` for HTTPS (after `roost_server_tls`), `ROOST_LISTEN_REDIRECT_HTTPS`
+ * for a plain listener that redirects to the first TLS one, or 0. At most 63 listeners
+ * are added. Before `roost_server_start`.
+ *
+ * # Safety
+ * `srv` must be NULL or a live handle; `host` must point to `host_len` readable bytes.
+ */
+enum roost_result roost_server_listen(struct roost_server *srv,
+                                      const char *host,
+                                      size_t host_len,
+                                      uint16_t port,
+                                      uint32_t flags);
+
+/**
+ * Reads the certificate, key and CA files of the server's TLS again: handshakes from now
+ * on use them, connections already open keep theirs. On an error (`ROOST_ERR_INVALID`,
+ * the last error naming the file) the certificates in use stay. Certificates given in
+ * memory stay as they were. Any thread may call it, a handler too, while the server runs
+ * or not.
+ *
+ * `ROOST_ERR_STATE` when the server has no TLS.
+ *
+ * # Safety
+ * `srv` must be NULL or a live handle.
+ */
+enum roost_result roost_server_reload_tls(struct roost_server *srv);
 
 #ifdef __cplusplus
 }  // extern "C"

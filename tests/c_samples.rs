@@ -1,7 +1,8 @@
 //! The C samples in bindings/c, built with -Wall -Wextra -Werror against include/roost.h
 //! and the library this test run built, then run: hello, long_poll, stream, workers and
-//! upload over HTTP, the test programs (test_abi, test_stop, test_fork, test_defer,
-//! test_stream, test_queue, test_routes, test_upload) under valgrind when it is installed.
+//! upload over HTTP, https over TLS, the test programs (test_abi, test_stop, test_fork,
+//! test_defer, test_stream, test_queue, test_routes, test_upload, test_tls) under valgrind
+//! when it is installed.
 
 mod common;
 
@@ -81,6 +82,10 @@ fn hello_serves_a_folder_and_a_route() {
 /// Runs a C test program from the samples, under valgrind when it is installed (no leaks,
 /// no invalid reads or writes), and checks that it passes.
 fn run_c_test(name: &str) {
+    run_c_test_with(name, &[]);
+}
+
+fn run_c_test_with(name: &str, args: &[&std::path::Path]) {
     let program = samples().join(name);
     let valgrind = Command::new("valgrind")
         .arg("--version")
@@ -96,9 +101,10 @@ fn run_c_test(name: &str) {
                 "--show-leak-kinds=definite,indirect",
             ])
             .arg(&program)
+            .args(args)
             .output()
     } else {
-        c_command(&program).output()
+        c_command(&program).args(args).output()
     }
     .expect("the C test runs");
     assert!(
@@ -259,6 +265,76 @@ fn workers_answers_from_the_hosts_own_threads() {
         .collect();
     assert_eq!(answers, ["25\n", "168\n", "4\n"]);
     assert_eq!(get(addr, "/elsewhere").status, 404);
+    stops_cleanly_on_sigterm(child);
+}
+
+#[test]
+fn test_tls_passes_under_valgrind_when_installed() {
+    let pki = common::tls::Pki::new();
+    run_c_test_with(
+        "test_tls",
+        &[&pki.a.cert, &pki.a.key, &pki.b.cert, &pki.b.key],
+    );
+}
+
+#[test]
+fn https_serves_over_tls_redirects_plain_http_and_reloads_on_sighup() {
+    use std::io::BufRead;
+    let dir = docroot();
+    let pki = common::tls::Pki::new();
+    let (cert, key) = (pki.dir.0.join("live.pem"), pki.dir.0.join("live.key"));
+    std::fs::copy(&pki.a.cert, &cert).unwrap();
+    std::fs::copy(&pki.a.key, &key).unwrap();
+    let mut child = c_command(samples().join("https"))
+        .arg(dir.path())
+        .args([&cert, &key])
+        .args(["0", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let addr: std::net::SocketAddr = line
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        addr
+    };
+    let (https, plain) = (line(), line());
+    let mut client = common::tls::connect(&pki, https);
+    client.send(b"GET /whoami HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    let text = client.response().text();
+    assert!(
+        text.starts_with("TLSv1.3 TLS_") && text.contains("sni=a.test"),
+        "{text}"
+    );
+    client.send(b"GET /big.bin HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    assert!(client.response().body == mebibyte());
+    let reply = get(plain, "/hello.txt");
+    assert_eq!(reply.status, 308);
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("https://test:{}/hello.txt", https.port()).as_str())
+    );
+    // SIGHUP: the renewed certificate for new handshakes.
+    std::fs::copy(&pki.a2.cert, &cert).unwrap();
+    std::fs::copy(&pki.a2.key, &key).unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.starts_with("https: reloaded"), "{said}");
+    let stream = common::tls::connect_with(https, pki.client(None), Some("a.test")).unwrap();
+    assert_eq!(stream.conn.peer_certificates().unwrap()[0], pki.a2.der);
     stops_cleanly_on_sigterm(child);
 }
 

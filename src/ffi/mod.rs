@@ -31,6 +31,7 @@ pub mod result;
 pub mod route;
 pub mod server;
 pub mod strings;
+pub mod tls;
 pub mod versioned;
 
 /// The library version as a NUL-terminated string, e.g. "0.1.0". The string is static:

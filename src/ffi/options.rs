@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use super::result::roost_result;
 use super::strings::bytes_arg;
+use super::tls::listen_of;
 use super::versioned::{self, Layout};
-use crate::server::{Config, Listen};
+use crate::server::Config;
 
 /// How a server is set up. Always start from `roost_options_init`, which sets `size` and
 /// every default, then change the fields you need:
@@ -72,20 +73,29 @@ pub struct roost_options {
     /// `ROOST_ERR_AGAIN` (see `roost_response_stream`). At least 1. Default 256 KiB. Added in
     /// the fourth layout: an older `size` gets the default.
     pub stream_buffer_bytes: u64,
+    /// What the listener on `host` and `port` is: `ROOST_LISTEN_TLS` for HTTPS (set up with
+    /// `roost_server_tls`), `ROOST_LISTEN_REDIRECT_HTTPS` for plain HTTP that redirects to
+    /// the first TLS listener (one added with `roost_server_listen`), 0 (the default) for
+    /// plain HTTP. Added in the fifth layout.
+    pub listen_flags: u32,
 }
 
 const DEFAULT_HOST: &[u8] = b"127.0.0.1";
 
 /// The published layouts of roost_options: the first ended at `shutdown_timeout_ms`; the
-/// handler pool fields came next, then the body budget, then the stream buffer.
-const LAYOUTS: [Layout; 4] = [
+/// handler pool fields came next, then the body budget, then the stream buffer, then the
+/// listener's flags.
+const LAYOUTS: [Layout; 5] = [
     Layout::ending_at::<roost_options>(std::mem::offset_of!(roost_options, handler_threads)),
     Layout::ending_at::<roost_options>(std::mem::offset_of!(
         roost_options,
         max_buffered_body_bytes
     )),
     Layout::ending_at::<roost_options>(std::mem::offset_of!(roost_options, stream_buffer_bytes)),
-    Layout::ending_at::<roost_options>(std::mem::size_of::<roost_options>()),
+    Layout::ending_at::<roost_options>(std::mem::offset_of!(roost_options, listen_flags)),
+    Layout::ending_at::<roost_options>(
+        std::mem::offset_of!(roost_options, listen_flags) + std::mem::size_of::<u32>(),
+    ),
 ];
 
 /// The most worker threads a server may ask for.
@@ -115,6 +125,7 @@ fn defaults() -> roost_options {
         handler_queue: config.handler_queue as u32,
         max_buffered_body_bytes: config.max_buffered_body_bytes as u64,
         stream_buffer_bytes: l.stream_buffer as u64,
+        listen_flags: 0,
     }
 }
 
@@ -144,6 +155,24 @@ pub unsafe fn read_options(opts: *const roost_options) -> Result<roost_options, 
     unsafe { versioned::read(opts, &LAYOUTS, defaults(), "roost_server_new") }
 }
 
+/// The IP address in a host option: IPv4 or IPv6 (brackets allowed), or "localhost".
+///
+/// # Safety
+/// `host` must be NULL or point to `len` readable bytes.
+pub unsafe fn parse_host(host: *const c_char, len: usize) -> Result<IpAddr, String> {
+    // SAFETY: per the contract.
+    let host = unsafe { bytes_arg(host, len) }.ok_or("host is NULL")?;
+    let host = std::str::from_utf8(host).map_err(|_| "host is not UTF-8")?;
+    match host {
+        "localhost" => Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        _ => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| format!("host {host:?} is not an IP address")),
+    }
+}
+
 /// Turns options (complete: see `read_options`) into a server config, or an error message.
 ///
 /// # Safety
@@ -153,16 +182,8 @@ pub unsafe fn to_config(opts: &roost_options) -> Result<Config, String> {
         return Err(format!("options: threads must be at most {MAX_THREADS}"));
     }
     // SAFETY: the caller guarantees host/host_len describe readable bytes.
-    let host = unsafe { bytes_arg(opts.host, opts.host_len) }.ok_or("options: host is NULL")?;
-    let host = std::str::from_utf8(host).map_err(|_| "options: host is not UTF-8")?;
-    let ip: IpAddr = match host {
-        "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        _ => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse()
-            .map_err(|_| format!("options: host {host:?} is not an IP address"))?,
-    };
+    let ip =
+        unsafe { parse_host(opts.host, opts.host_len) }.map_err(|e| format!("options: {e}"))?;
     let ms = |name: &str, value: u32| {
         if value == 0 {
             Err(format!("options: {name} must be at least 1 ms"))
@@ -178,7 +199,8 @@ pub unsafe fn to_config(opts: &roost_options) -> Result<Config, String> {
         }
     };
     let mut config = Config {
-        listen: vec![Listen::plain(SocketAddr::new(ip, opts.port))],
+        listen: vec![listen_of(SocketAddr::new(ip, opts.port), opts.listen_flags)
+            .map_err(|e| format!("options: listen_flags: {e}"))?],
         threads: opts.threads as usize,
         max_connections: opts.max_connections as usize,
         ..Config::default()

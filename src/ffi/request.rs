@@ -640,3 +640,74 @@ pub unsafe extern "C" fn roost_request_userdata(req: *const roost_request) -> *m
         }
     })
 }
+
+/// What a request knows of the TLS connection it came over, as views valid for the
+/// handler call (or, for a deferred exchange, until it is finished). Absent values are
+/// `{NULL, 0}`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct roost_tls_info {
+    /// `sizeof(roost_tls_info)` as the caller compiled it; set by `roost_request_tls`.
+    pub size: usize,
+    /// "TLSv1.3" or "TLSv1.2".
+    pub version: roost_str,
+    /// The cipher suite's IANA name, e.g. "TLS_AES_128_GCM_SHA256".
+    pub cipher: roost_str,
+    /// The host name the client asked for (SNI).
+    pub server_name: roost_str,
+    /// The protocol agreed by ALPN, "http/1.1".
+    pub alpn: roost_str,
+    /// The subject of the client's verified certificate, RFC 4514 text
+    /// ("CN=alice,O=Example").
+    pub client_subject: roost_str,
+}
+
+const TLS_INFO_LAYOUTS: [super::versioned::Layout; 1] = [super::versioned::Layout::ending_at::<
+    roost_tls_info,
+>(std::mem::size_of::<roost_tls_info>())];
+
+/// Fills `*info` (`size` bytes: `sizeof *info`) with what the request knows of its TLS
+/// connection. `ROOST_ERR_NOT_FOUND` when it came over plain TCP (`*info` untouched),
+/// `ROOST_ERR_INVALID` for a size this library does not know.
+///
+/// # Safety
+/// `req` must be NULL or a handle passed to a handler; `info` NULL or `size` writable
+/// bytes.
+#[no_mangle]
+pub unsafe extern "C" fn roost_request_tls(
+    req: *const roost_request,
+    info: *mut roost_tls_info,
+    size: usize,
+) -> roost_result {
+    guard!(ROOST_ERR_PANIC, {
+        const FUNC: &str = "roost_request_tls";
+        // SAFETY: per the contract.
+        let Some(r) = (unsafe { request_arg(req) }) else {
+            // SAFETY: `req` is NULL or a handle passed to a handler, per the contract.
+            return unsafe { missing(req, "roost_request_tls: req is NULL") };
+        };
+        if info.is_null() {
+            return fail(ROOST_ERR_NULL, &format!("{FUNC}: info is NULL"));
+        }
+        let Some(tls) = r.request().tls() else {
+            return fail(
+                ROOST_ERR_NOT_FOUND,
+                &format!("{FUNC}: not a TLS connection"),
+            );
+        };
+        let optional = |text: &Option<String>| {
+            text.as_deref()
+                .map_or(roost_str::NONE, |t| roost_str::of(t.as_bytes()))
+        };
+        let value = roost_tls_info {
+            size,
+            version: roost_str::of(tls.version.as_bytes()),
+            cipher: roost_str::of(tls.cipher.as_bytes()),
+            server_name: optional(&tls.server_name),
+            alpn: optional(&tls.alpn),
+            client_subject: optional(&tls.client_subject),
+        };
+        // SAFETY: roost_tls_info is repr(C) with `size` first; `info` per the contract.
+        unsafe { super::versioned::init(info, size, &TLS_INFO_LAYOUTS, value, FUNC) }
+    })
+}

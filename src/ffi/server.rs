@@ -275,6 +275,34 @@ pub unsafe extern "C" fn roost_server_next(
     })
 }
 
+impl State {
+    pub(super) fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+}
+
+impl roost_server {
+    /// The server's TLS, if it has any.
+    pub(super) fn tls(&self) -> Option<Arc<crate::tls::Tls>> {
+        self.lock().config.tls.clone()
+    }
+}
+
+/// Locks the state of a server that is not running, to change its config.
+pub(super) fn configurable<'s>(
+    server: &'s roost_server,
+    func: &str,
+) -> Result<MutexGuard<'s, State>, roost_result> {
+    let state = server.settled(func)?;
+    if state.running.is_some() {
+        return Err(fail(
+            ROOST_ERR_STATE,
+            &format!("{func}: the server is running; set it up before start"),
+        ));
+    }
+    Ok(state)
+}
+
 /// The router, if routes may be added now (the server is not running).
 pub(super) fn routable<'s>(state: &'s mut State, func: &str) -> Option<&'s mut Router> {
     if state.running.is_some() {
@@ -293,8 +321,10 @@ pub(super) fn routable<'s>(state: &'s mut State, func: &str) -> Option<&'s mut R
 /// Binds and starts serving on the server's own threads; returns once listening, so a
 /// connection made after this returns is served.
 ///
-/// `ROOST_ERR_ADDRESS` when the address cannot be bound (`roost_last_error` says why, e.g.
-/// "bind 127.0.0.1:8080: address in use"), `ROOST_ERR_STATE` if it is already running.
+/// `ROOST_ERR_ADDRESS` when an address cannot be bound (`roost_last_error` says why, e.g.
+/// "bind 127.0.0.1:8080: address in use"), `ROOST_ERR_INVALID` when the listeners do not
+/// fit together (a TLS listener without `roost_server_tls`, a redirect to HTTPS without a
+/// TLS listener), `ROOST_ERR_STATE` if it is already running.
 /// A stopped server can be started again.
 ///
 /// # Safety
@@ -329,6 +359,8 @@ pub unsafe extern "C" fn roost_server_start(srv: *mut roost_server) -> roost_res
                     io::ErrorKind::AddrInUse
                     | io::ErrorKind::AddrNotAvailable
                     | io::ErrorKind::PermissionDenied => ROOST_ERR_ADDRESS,
+                    // The listeners do not fit together (TLS without certificates, say).
+                    io::ErrorKind::InvalidInput => ROOST_ERR_INVALID,
                     _ => ROOST_ERR_IO,
                 };
                 fail(code, &e.to_string())
@@ -350,6 +382,28 @@ pub unsafe extern "C" fn roost_server_port(srv: *const roost_server) -> u16 {
             Some(server) => server.port.load(Ordering::Acquire),
             None => 0,
         }
+    })
+}
+
+/// The port of listener `index` while the server runs: 0 is the one of `roost_options`,
+/// then those of `roost_server_listen` in the order they were added. 0 when the server is
+/// not running, `srv` is NULL or there is no such listener.
+///
+/// # Safety
+/// `srv` must be NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn roost_server_listener_port(srv: *const roost_server, index: usize) -> u16 {
+    guard!(0, {
+        // SAFETY: `srv` is NULL or a live handle, per the contract.
+        let Some(server) = (unsafe { srv.as_ref() }) else {
+            return 0;
+        };
+        let state = server.lock();
+        state
+            .running
+            .as_ref()
+            .and_then(|running| running.local_addrs().get(index))
+            .map_or(0, |addr| addr.port())
     })
 }
 
