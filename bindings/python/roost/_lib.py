@@ -83,7 +83,26 @@ class roost_options(ctypes.Structure):
         ("handler_queue", ctypes.c_uint32),
         ("max_buffered_body_bytes", ctypes.c_uint64),
         ("stream_buffer_bytes", ctypes.c_uint64),
+        ("listen_flags", ctypes.c_uint32),
     ]
+
+
+class roost_tls_options(ctypes.Structure):
+    """Mirrors roost_tls_options in include/roost.h."""
+
+    _fields_ = [("size", ctypes.c_size_t)] + [
+        (name + suffix, kind)
+        for name in ("cert_file", "key_file", "cert_pem", "key_pem", "client_ca_file",
+                     "client_ca_pem")
+        for suffix, kind in (("", ctypes.c_void_p), ("_len", ctypes.c_size_t))
+    ] + [("client_auth", ctypes.c_uint32), ("min_version", ctypes.c_uint32)]
+
+
+class roost_tls_info(ctypes.Structure):
+    """Mirrors roost_tls_info in include/roost.h."""
+
+    _fields_ = [("size", ctypes.c_size_t), ("version", roost_str), ("cipher", roost_str),
+                ("server_name", roost_str), ("alpn", roost_str), ("client_subject", roost_str)]
 
 
 class roost_route_options(ctypes.Structure):
@@ -112,11 +131,17 @@ class roost_mount_options(ctypes.Structure):
 
 
 OK = 0
+ERR_INVALID = 2
 ERR_STATE = 3
 ERR_NOT_FOUND = 6
 ERR_CLOSED = 8
 ERR_AGAIN = 9
 ERR_TIMEOUT = 10
+
+LISTEN_TLS = 1
+LISTEN_REDIRECT_HTTPS = 2
+CLIENT_AUTH = {None: 0, "optional": 1, "required": 2}
+TLS_VERSIONS = {"1.2": 0x0303, "1.3": 0x0304}
 
 HANDLER = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 CLOSE_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
@@ -164,6 +189,15 @@ _declare("roost_server_static_with", _r, [_p, _s, _n, _s, _n, ctypes.POINTER(roo
          checked=True, blocks=True)
 _declare("roost_server_start", _r, [_p], checked=True, blocks=True)
 _declare("roost_server_port", ctypes.c_uint16, [_p])
+_declare("roost_server_listener_port", ctypes.c_uint16, [_p, _n])
+_declare("roost_tls_options_init", _r, [ctypes.POINTER(roost_tls_options), _n], checked=True)
+_declare("roost_server_tls", _r, [_p, ctypes.POINTER(roost_tls_options)], checked=True, blocks=True)
+_declare("roost_server_add_certificate", _r, [_p, ctypes.POINTER(roost_tls_options)],
+         checked=True, blocks=True)
+_declare("roost_server_listen", _r, [_p, _s, _n, ctypes.c_uint16, ctypes.c_uint32], checked=True,
+         blocks=True)
+# Reads files: with the GIL released.
+_declare("roost_server_reload_tls", _r, [_p], checked=True, blocks=True)
 _declare("roost_server_stop", _r, [_p], checked=True, blocks=True)
 # Returns ROOST_ERR_STATE routinely (the server stops): the caller checks.
 _declare("roost_server_next", _r, [_p, ctypes.c_int32, ctypes.POINTER(_p), ctypes.POINTER(_p)],
@@ -188,6 +222,7 @@ _declare("roost_request_param_at", _r, [_p, _n, _str_out, _str_out])
 _declare("roost_request_query_count", _n, [_p])
 _declare("roost_request_query_at", _r, [_p, _n, _str_out, _str_out])
 _declare("roost_request_peer", _r, [_p, _str_out, ctypes.POINTER(ctypes.c_uint16)])
+_declare("roost_request_tls", _r, [_p, ctypes.POINTER(roost_tls_info), _n])
 # Waits for the client's bytes on a streamed body: with the GIL released. Its failures are
 # the client's (gone, stalled, too much): the caller checks.
 _declare("roost_request_read", _r, [_p, _p, _n, ctypes.POINTER(_n)], blocks=True)

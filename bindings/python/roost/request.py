@@ -254,6 +254,27 @@ class Request:
 
         return self._get("peer", read)
 
+    @property
+    def tls(self):
+        """What the request knows of its TLS connection, or None over plain HTTP: a dict
+        with "version" ("TLSv1.3"), "cipher" ("TLS_AES_128_GCM_SHA256"), "server_name"
+        (the name the client asked for, SNI, or None), "alpn" ("http/1.1" or None) and
+        "client_subject" (the verified client certificate's subject, "CN=alice,O=Example",
+        or None)."""
+
+        def read(p):
+            info = _lib.roost_tls_info()
+            if lib.roost_request_tls(p, ctypes.byref(info), ctypes.sizeof(info)) != _lib.OK:
+                return None
+
+            def text(view):
+                return view.bytes().decode("utf-8", "replace") if view.ptr else None
+
+            return {name: text(getattr(info, name))
+                    for name in ("version", "cipher", "server_name", "alpn", "client_subject")}
+
+        return self._get("tls", read)
+
     def __repr__(self):
         if self._ptr is None and "method" not in self._cache:
             return "<roost.Request (finished)>"

@@ -37,6 +37,31 @@ def _bounded(name, value, low, high):
     return value
 
 
+def _pem_source(value):
+    """(file path bytes, PEM bytes) for a path or PEM bytes."""
+    if isinstance(value, (bytes, bytearray)):
+        return None, bytes(value)
+    return os.fsencode(value), None
+
+
+def _tls_options(cert, key, client_ca=None):
+    """A roost_tls_options with these sources, and the buffers it points into (keep them
+    until the call that reads it returns)."""
+    opts = _lib.roost_tls_options()
+    lib.roost_tls_options_init(ctypes.byref(opts), ctypes.sizeof(opts))
+    kept = []
+    for name, value in (("cert", cert), ("key", key), ("client_ca", client_ca)):
+        if value is None:
+            continue
+        path, pem = _pem_source(value)
+        field, data = (name + "_file", path) if path is not None else (name + "_pem", pem)
+        buffer = ctypes.create_string_buffer(data, len(data))
+        kept.append(buffer)
+        setattr(opts, field, ctypes.addressof(buffer))
+        setattr(opts, field + "_len", len(data))
+    return opts, kept
+
+
 class Server:
     """An HTTP server running on the library's own threads.
 
@@ -47,6 +72,13 @@ class Server:
     its producer waits; default 256 KiB), handler_threads and handler_queue (see below), and
     timeouts in seconds: header_timeout, keepalive_timeout, body_timeout, write_timeout,
     shutdown_timeout. Register routes and static folders, then start().
+
+    HTTPS: tls_cert and tls_key (a PEM file's path, or PEM bytes) make the host/port
+    listener serve TLS (tls=False keeps it plain, for a TLS listener added with listen());
+    add_certificate() adds more certificates, chosen by the name clients ask for (SNI).
+    tls_client_ca (path or PEM bytes) asks clients for certificates from those CAs,
+    required unless tls_client_auth="optional"; tls_min_version is "1.2" (default) or "1.3".
+    listen() adds listeners, plain or TLS; reload_tls() reads the certificate files again.
 
     Handlers run on threads of this program's own, handler_threads of them (default 4),
     which wait for requests with the GIL released; the server's I/O threads never run
@@ -64,7 +96,9 @@ class Server:
                "handler_queue": 2**32 - 1,
                "max_buffered_body_bytes": 2**64 - 1, "stream_buffer_bytes": 2**64 - 1}
 
-    def __init__(self, host="127.0.0.1", port=8080, handler_threads=4, **options):
+    def __init__(self, host="127.0.0.1", port=8080, handler_threads=4, tls_cert=None,
+                 tls_key=None, tls_client_ca=None, tls_client_auth=None, tls_min_version=None,
+                 tls=None, **options):
         self._handle = None
         self._routes = []
         self._threads = []
@@ -84,10 +118,56 @@ class Server:
                 setattr(opts, name, _bounded(name, value, 0, self._COUNTS[name]))
             else:
                 raise TypeError("Server() got an unexpected option %r" % name)
+        if (tls_cert is None) != (tls_key is None):
+            raise TypeError("Server() needs tls_cert and tls_key together")
+        if tls is None:
+            tls = tls_cert is not None
+        if tls and tls_cert is None:
+            raise TypeError("Server(tls=True) needs tls_cert and tls_key")
+        opts.listen_flags = _lib.LISTEN_TLS if tls else 0
         handle = ctypes.c_void_p()
         lib.roost_server_new(ctypes.byref(opts), ctypes.byref(handle))
         self._handle = handle
         _open_servers.add(self)
+        if tls_cert is not None:
+            if tls_client_auth not in _lib.CLIENT_AUTH:
+                raise ValueError("tls_client_auth must be None, \"optional\" or \"required\"")
+            if tls_min_version is not None and tls_min_version not in _lib.TLS_VERSIONS:
+                raise ValueError("tls_min_version must be \"1.2\" or \"1.3\"")
+            if tls_client_ca is not None and tls_client_auth is None:
+                tls_client_auth = "required"
+            tls_opts, kept = _tls_options(tls_cert, tls_key, tls_client_ca)
+            tls_opts.client_auth = _lib.CLIENT_AUTH[tls_client_auth]
+            if tls_min_version is not None:
+                tls_opts.min_version = _lib.TLS_VERSIONS[tls_min_version]
+            lib.roost_server_tls(handle, ctypes.byref(tls_opts))
+            del kept
+        elif tls_client_ca is not None or tls_client_auth is not None:
+            raise TypeError("client certificates need tls_cert and tls_key")
+
+    def add_certificate(self, cert, key):
+        """Another certificate (with its key: paths of PEM files, or PEM bytes), chosen for
+        the clients that ask for one of its DNS names; the first (tls_cert) serves the
+        others. Before start()."""
+        opts, kept = _tls_options(cert, key)
+        lib.roost_server_add_certificate(self._live(), ctypes.byref(opts))
+        del kept
+
+    def listen(self, host, port, tls=False, redirect_https=False):
+        """Also listen on `host` and `port` (0 picks a free one: see ports): HTTPS with
+        tls=True (with the server's certificates), or plain HTTP, which with
+        redirect_https=True answers every request with 308 to the same URL on the first TLS
+        listener. Before start()."""
+        flags = (_lib.LISTEN_TLS if tls else 0) | (_lib.LISTEN_REDIRECT_HTTPS if redirect_https else 0)
+        host_b = host.encode()
+        lib.roost_server_listen(self._live(), host_b, len(host_b), _bounded("port", port, 0, 0xFFFF),
+                                flags)
+
+    def reload_tls(self):
+        """Read the certificate, key and CA files again: new handshakes use them, open
+        connections keep theirs. On an error (roost.Error naming the file) the certificates
+        in use stay."""
+        lib.roost_server_reload_tls(self._live())
 
     def route(self, method, pattern, max_body=None, stream_body=False, stream_buffer=None):
         """Decorator: route `method` requests matching `pattern` ("/hello/{name}",
@@ -231,6 +311,17 @@ class Server:
     def port(self):
         """The port listened on (the real one with port=0), 0 when not running."""
         return lib.roost_server_port(self._live())
+
+    @property
+    def ports(self):
+        """The ports of all listeners while running: host/port's first, then those of
+        listen() in order; [] when not running."""
+        handle, ports = self._live(), []
+        while True:
+            port = lib.roost_server_listener_port(handle, len(ports))
+            if not port:
+                return ports
+            ports.append(port)
 
     def stop(self):
         """Stop gracefully: refuse new connections, finish responses in flight, join the
