@@ -270,7 +270,9 @@ impl Connection {
                 },
             );
             let pumped = self.pump(turn);
-            match self.flush() {
+            // The last answer before a graceful close: TLS's close_notify leaves with it.
+            let closing = next == Next::Close && !self.session.must_reset();
+            match self.flush(closing) {
                 Err(_) => return Outcome::Close,
                 Ok(Flushed::Blocked) => return Outcome::Open(Wait::Write),
                 Ok(Flushed::Budget) => return Outcome::Open(Wait::Yield),
@@ -378,8 +380,10 @@ impl Connection {
                         self.readable = false;
                     }
                 }
+                // Empty for now. TLS says so after a short read, which may leave the end of
+                // the stream unread: after the client's FIN, read on until it shows.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.readable = false;
+                    self.readable = self.peer_done;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Outcome::Close,
@@ -487,15 +491,21 @@ impl Connection {
     }
 
     /// Sends queued output, up to this turn's share.
-    fn flush(&mut self) -> io::Result<Flushed> {
+    /// `closing`: nothing follows this output but the close, so TLS may end with
+    /// close_notify in the same write.
+    fn flush(&mut self, closing: bool) -> io::Result<Flushed> {
         let mut corked = false;
         let flushed = self.flush_corked(&mut corked);
         if corked {
             self.transport.set_cork(self.socket.as_fd(), false);
         }
+        let flushed = flushed?;
+        if closing && matches!(flushed, Flushed::All) {
+            self.transport.queue_close_notify();
+        }
         // All is out only once TLS has sent the records it made of it (and those of its
         // handshake, which come with no output).
-        match flushed? {
+        match flushed {
             Flushed::All if !self.transport.flush(self.socket.as_fd())? => Ok(Flushed::Blocked),
             flushed => Ok(flushed),
         }

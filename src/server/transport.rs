@@ -31,6 +31,8 @@ pub struct Tls {
     conn: ServerConnection,
     /// Whether `Transport::take_handshake` has told of the finished handshake.
     told: bool,
+    /// close_notify is queued: the connection sends nothing after it.
+    closed: bool,
 }
 
 /// The first byte of a TLS record holding a handshake message (a ClientHello).
@@ -44,21 +46,33 @@ thread_local! {
 }
 
 /// The socket as rustls reads and writes it.
-struct Wire<'a>(BorrowedFd<'a>);
+struct Wire<'a> {
+    fd: BorrowedFd<'a>,
+    /// The last read brought less than asked for: the socket is empty now.
+    short: bool,
+}
+
+impl<'a> Wire<'a> {
+    fn new(fd: BorrowedFd<'a>) -> Wire<'a> {
+        Wire { fd, short: false }
+    }
+}
 
 impl Read for Wire<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        socket::recv(self.0, buf)
+        let n = socket::recv(self.fd, buf)?;
+        self.short = n < buf.len();
+        Ok(n)
     }
 }
 
 impl Write for Wire<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        socket::send(self.0, &[IoSlice::new(buf)])
+        socket::send(self.fd, &[IoSlice::new(buf)])
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        socket::send(self.0, bufs)
+        socket::send(self.fd, bufs)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -96,7 +110,11 @@ impl Transport {
                 Some(HANDSHAKE_RECORD) => {
                     let conn = ServerConnection::new(config.clone())
                         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                    Transport::Tls(Box::new(Tls { conn, told: false }))
+                    Transport::Tls(Box::new(Tls {
+                        conn,
+                        told: false,
+                        closed: false,
+                    }))
                 }
                 // A request line starts with a method, a token.
                 Some(b) if b.is_ascii_alphabetic() => Transport::Misdirected,
@@ -167,12 +185,20 @@ impl Transport {
     /// the socket takes it at once: the close goes ahead either way). A handshake cut off
     /// unfinished just ends.
     pub fn close_notify(&mut self, fd: BorrowedFd<'_>) {
+        self.queue_close_notify();
         if let Transport::Tls(tls) = self {
-            if tls.conn.is_handshaking() {
-                return;
-            }
-            tls.conn.send_close_notify();
             let _ = tls.flush(fd);
+        }
+    }
+
+    /// Queues TLS's close_notify behind the records already made, once, to leave with
+    /// them: nothing more may be sent after it.
+    pub fn queue_close_notify(&mut self) {
+        if let Transport::Tls(tls) = self {
+            if !tls.conn.is_handshaking() && !tls.closed {
+                tls.conn.send_close_notify();
+                tls.closed = true;
+            }
         }
     }
 
@@ -196,6 +222,7 @@ impl Tls {
         let mut got = 0;
         let mut ended = false;
         let mut failed = None;
+        let mut wire = Wire::new(fd);
         loop {
             match self.conn.reader().read(&mut buf[start + got..]) {
                 // The client sent close_notify.
@@ -210,14 +237,21 @@ impl Tls {
                     }
                     continue;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // All of the records read so far is taken: read more, unless the last read
+                // emptied the socket (an edge-triggered wait comes next; a read now would
+                // only say EAGAIN).
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if wire.short {
+                        break;
+                    }
+                }
                 // The TCP stream ended without close_notify.
                 Err(_) => {
                     ended = true;
                     break;
                 }
             }
-            match self.conn.read_tls(&mut Wire(fd)) {
+            match self.conn.read_tls(&mut wire) {
                 Ok(0) => {
                     ended = true;
                     break;
@@ -260,7 +294,7 @@ impl Tls {
 
     fn flush(&mut self, fd: BorrowedFd<'_>) -> io::Result<bool> {
         while self.conn.wants_write() {
-            match self.conn.write_tls(&mut Wire(fd)) {
+            match self.conn.write_tls(&mut Wire::new(fd)) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
