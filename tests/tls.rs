@@ -683,7 +683,8 @@ fn openssl_s_client_sees_versions_alpn_sni_and_resumption() {
     let out = s_client(h.addr(), &["-noservername", "-CAfile", &ca], request);
     assert!(out.contains("subject=CN = a.test"), "{out}");
     assert!(out.contains("sni=-"), "{out}");
-    // Resumption, with TLS 1.2 session IDs or tickets and TLS 1.3 tickets.
+    // Resumption, with TLS 1.2 tickets and TLS 1.3 tickets (one per handshake), also
+    // across a reload of the certificates.
     let session = h.pki.dir.0.join("session");
     let session = session.to_str().unwrap();
     for flag in ["-tls1_2", "-tls1_3"] {
@@ -693,6 +694,13 @@ fn openssl_s_client_sees_versions_alpn_sni_and_resumption() {
             request,
         );
         assert!(out.contains("HTTP/1.1 200 OK"), "{out}");
+        if flag == "-tls1_3" {
+            let tickets = out
+                .matches("Post-Handshake New Session Ticket arrived")
+                .count();
+            assert_eq!(tickets, 1, "{out}");
+        }
+        h.server.tls().unwrap().reload().unwrap();
         let out = s_client(
             h.addr(),
             &[flag, "-CAfile", &ca, "-sess_in", session],
@@ -703,4 +711,52 @@ fn openssl_s_client_sees_versions_alpn_sni_and_resumption() {
             "not resumed with {flag}: {out}"
         );
     }
+    // A client that does not take tickets resumes TLS 1.2 by session ID (the cache).
+    let no_ticket = ["-tls1_2", "-no_ticket", "-CAfile", &ca];
+    let out = s_client(
+        h.addr(),
+        &[&no_ticket[..], &["-sess_out", session]].concat(),
+        request,
+    );
+    assert!(out.contains("HTTP/1.1 200 OK"), "{out}");
+    let out = s_client(
+        h.addr(),
+        &[&no_ticket[..], &["-sess_in", session]].concat(),
+        request,
+    );
+    assert!(
+        out.contains("Reused, TLSv1.2"),
+        "not resumed by session ID: {out}"
+    );
+}
+
+#[test]
+fn a_client_offering_the_post_quantum_hybrid_gets_it() {
+    let h = harness();
+    let stream = connect_with(h.addr(), h.pki.client(None), Some("a.test")).unwrap();
+    let group = stream.conn.negotiated_key_exchange_group().unwrap().name();
+    assert_eq!(group, rustls::NamedGroup::X25519MLKEM768);
+}
+
+#[test]
+fn small_files_kept_in_memory_are_served_over_tls() {
+    let h = harness();
+    // Settled files are answered from the file server's memory cache.
+    h._root.write_settled("cached.txt", b"from memory\n");
+    let mut client = connect(&h.pki, h.addr());
+    for _ in 0..3 {
+        client.send(b"GET /cached.txt HTTP/1.1\r\nHost: a.test\r\n\r\n");
+        assert_eq!(client.response().text(), "from memory\n");
+    }
+}
+
+#[test]
+fn a_server_takes_at_most_64_listeners() {
+    let pki = Pki::new();
+    let mut config = tls_config(&pki, pki.settings());
+    config.listen = vec![Listen::plain("127.0.0.1:0".parse().unwrap()); 65];
+    let err = Server::start(config, Arc::new(Router::new()))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.to_string().contains("at most 64 listeners"), "{err}");
 }
