@@ -294,18 +294,12 @@ fn https_serves_over_tls_redirects_plain_http_and_reloads_on_sighup() {
         .spawn()
         .unwrap();
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = || {
+    let mut line = |scheme| {
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
-        let addr: std::net::SocketAddr = line
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
-        addr
+        url_addr(&line, scheme)
     };
-    let (https, plain) = (line(), line());
+    let (https, plain) = (line("https"), line("http"));
     let mut client = common::tls::connect(&pki, https);
     client.send(b"GET /whoami HTTP/1.1\r\nHost: a.test\r\n\r\n");
     let text = client.response().text();

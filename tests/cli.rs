@@ -312,17 +312,6 @@ fn lines(child: &mut Child, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The ADDR:PORT after `scheme://` in `line`.
-fn url_addr(line: &str, scheme: &str) -> SocketAddr {
-    let prefix = format!("{scheme}://");
-    line.split_whitespace()
-        .filter_map(|w| w.strip_prefix(prefix.as_str()))
-        .next()
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|addr| addr.parse().ok())
-        .unwrap_or_else(|| panic!("no {prefix} in {line:?}"))
-}
-
 fn spawn_lines(args: &[&str], n: usize) -> (Child, Vec<String>) {
     let mut child = Command::new(ROOST)
         .args(args)

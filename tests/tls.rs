@@ -8,7 +8,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use common::tls::{connect, connect_with, Pki};
@@ -78,6 +78,15 @@ struct Harness {
     pki: Pki,
     _root: TempDir,
     laters: mpsc::Receiver<Later>,
+    _sharing: Option<RwLockReadGuard<'static, ()>>,
+}
+
+/// One test counts the process's descriptors: while it runs, no other test opens or
+/// closes any. The others hold this shared; that one holds it alone.
+static DESCRIPTORS: RwLock<()> = RwLock::new(());
+
+fn sharing_descriptors() -> RwLockReadGuard<'static, ()> {
+    DESCRIPTORS.read().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Harness {
@@ -86,20 +95,28 @@ impl Harness {
     }
 }
 
-fn tls_config(pki: &Pki, settings: TlsSettings) -> Config {
+fn tls_config(settings: TlsSettings) -> Config {
     let mut config = test_config();
     config.listen = vec![Listen::tls("127.0.0.1:0".parse().unwrap())];
     config.tls = Some(Arc::new(
         Tls::new(settings).expect("the test certificates load"),
     ));
-    let _ = pki;
     config
 }
 
 fn harness_with(adjust: impl FnOnce(&Pki, &mut Config)) -> Harness {
+    let sharing = sharing_descriptors();
+    Harness {
+        _sharing: Some(sharing),
+        ..unguarded_harness(adjust)
+    }
+}
+
+/// A harness for a test that holds `DESCRIPTORS` itself.
+fn unguarded_harness(adjust: impl FnOnce(&Pki, &mut Config)) -> Harness {
     let pki = Pki::new();
     let root = docroot();
-    let mut config = tls_config(&pki, pki.settings());
+    let mut config = tls_config(pki.settings());
     adjust(&pki, &mut config);
     let (sent, laters) = mpsc::channel();
     let server = start(config, site(root.path(), sent));
@@ -108,6 +125,7 @@ fn harness_with(adjust: impl FnOnce(&Pki, &mut Config)) -> Harness {
         pki,
         _root: root,
         laters,
+        _sharing: None,
     }
 }
 
@@ -241,12 +259,14 @@ fn tls_1_2_works_and_a_1_3_minimum_refuses_it() {
         "{fields:?}"
     );
 
-    let strict = harness_with(|pki, config| {
+    // Covered by `h`'s share of DESCRIPTORS (a second share taken by this thread could wait
+    // behind the counting test's turn, which waits for the first).
+    let strict = unguarded_harness(|pki, config| {
         let settings = TlsSettings {
             min_version: MinVersion::Tls13,
             ..pki.settings()
         };
-        *config = tls_config(pki, settings);
+        *config = tls_config(settings);
     });
     // Its own certificates: trust them for the attempt.
     let mut roots = rustls::RootCertStore::empty();
@@ -266,7 +286,7 @@ fn client_auth_harness(auth: ClientAuth) -> Harness {
             client_auth: auth,
             ..pki.settings()
         };
-        *config = tls_config(pki, settings);
+        *config = tls_config(settings);
     })
 }
 
@@ -331,6 +351,7 @@ fn optional_client_certificates_may_be_left_out_but_not_wrong() {
 
 #[test]
 fn a_reload_changes_new_handshakes_and_keeps_connections_open() {
+    let _sharing = sharing_descriptors();
     let pki = Pki::new();
     let root = docroot();
     // The served files are copies, to overwrite.
@@ -346,7 +367,7 @@ fn a_reload_changes_new_handshakes_and_keeps_connections_open() {
         ..TlsSettings::default()
     };
     let (sent, _laters) = mpsc::channel();
-    let server = start(tls_config(&pki, settings), site(root.path(), sent));
+    let server = start(tls_config(settings), site(root.path(), sent));
     let addr = server.local_addr();
     let mut open = connect(&pki, addr);
     open.send(b"GET /hello.txt HTTP/1.1\r\nHost: a.test\r\n\r\n");
@@ -518,9 +539,10 @@ fn a_stalled_handshake_is_cut_off_at_the_header_timeout() {
 
 #[test]
 fn broken_handshakes_leave_no_descriptor_behind() {
+    let _alone = DESCRIPTORS.write().unwrap_or_else(|e| e.into_inner());
     // A connection that is not closed when its client goes would be kept until this
     // timeout, long past the test's patience.
-    let h = harness_with(|_, config| config.timeouts.header = Duration::from_secs(60));
+    let h = unguarded_harness(|_, config| config.timeouts.header = Duration::from_secs(60));
     let hello = client_hello(&h.pki);
     let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
     // Warm up: the first connections make per-thread buffers.
@@ -740,20 +762,29 @@ fn a_client_offering_the_post_quantum_hybrid_gets_it() {
 
 #[test]
 fn small_files_kept_in_memory_are_served_over_tls() {
-    let h = harness();
-    // Settled files are answered from the file server's memory cache.
-    h._root.write_settled("cached.txt", b"from memory\n");
-    let mut client = connect(&h.pki, h.addr());
-    for _ in 0..3 {
-        client.send(b"GET /cached.txt HTTP/1.1\r\nHost: a.test\r\n\r\n");
-        assert_eq!(client.response().text(), "from memory\n");
-    }
+    let _sharing = sharing_descriptors();
+    let pki = Pki::new();
+    let root = docroot();
+    root.write_settled("cached.txt", b"from memory\n");
+    // Trusted for an hour: what the file server holds is what is sent.
+    let files = StaticFiles::new(root.path())
+        .unwrap()
+        .with_revalidation(Duration::from_secs(3600));
+    let server = start(tls_config(pki.settings()), files);
+    // One connection, so one worker and its cache.
+    let mut client = connect(&pki, server.local_addr());
+    client.send(b"GET /cached.txt HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    assert_eq!(client.response().text(), "from memory\n");
+    root.write("cached.txt", b"from disk!!\n");
+    client.send(b"GET /cached.txt HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    assert_eq!(client.response().text(), "from memory\n");
 }
 
 #[test]
 fn a_server_takes_at_most_64_listeners() {
+    let _sharing = sharing_descriptors();
     let pki = Pki::new();
-    let mut config = tls_config(&pki, pki.settings());
+    let mut config = tls_config(pki.settings());
     config.listen = vec![Listen::plain("127.0.0.1:0".parse().unwrap()); 65];
     let err = Server::start(config, Arc::new(Router::new()))
         .map(|_| ())

@@ -158,14 +158,19 @@ unsafe fn identity(opts: &roost_tls_options) -> Result<Identity, String> {
     }
 }
 
-/// Reads a caller's options, or fails naming `func`.
+/// Reads a caller's options for a call on `srv`, or fails naming `func` (NULL `srv` first,
+/// as every call on a server does).
 ///
 /// # Safety
 /// `opts` must be NULL or a roost_tls_options of its stated size.
 unsafe fn read(
+    srv: *mut roost_server,
     opts: *const roost_tls_options,
     func: &str,
 ) -> Result<roost_tls_options, roost_result> {
+    if srv.is_null() {
+        return Err(fail(ROOST_ERR_NULL, &format!("{func}: srv is NULL")));
+    }
     if opts.is_null() {
         return Err(fail(ROOST_ERR_NULL, &format!("{func}: opts is NULL")));
     }
@@ -190,11 +195,8 @@ pub unsafe extern "C" fn roost_server_tls(
 ) -> roost_result {
     guard!(ROOST_ERR_PANIC, {
         const FUNC: &str = "roost_server_tls";
-        if srv.is_null() {
-            return fail(ROOST_ERR_NULL, &format!("{FUNC}: srv is NULL"));
-        }
         // SAFETY: per the contract.
-        let opts = match unsafe { read(opts, FUNC) } {
+        let opts = match unsafe { read(srv, opts, FUNC) } {
             Ok(opts) => opts,
             Err(code) => return code,
         };
@@ -286,11 +288,8 @@ pub unsafe extern "C" fn roost_server_add_certificate(
 ) -> roost_result {
     guard!(ROOST_ERR_PANIC, {
         const FUNC: &str = "roost_server_add_certificate";
-        if srv.is_null() {
-            return fail(ROOST_ERR_NULL, &format!("{FUNC}: srv is NULL"));
-        }
         // SAFETY: per the contract.
-        let opts = match unsafe { read(opts, FUNC) } {
+        let opts = match unsafe { read(srv, opts, FUNC) } {
             Ok(opts) => opts,
             Err(code) => return code,
         };

@@ -185,11 +185,9 @@ impl Connection {
         self.transport = transport;
     }
 
-    /// Before a graceful close: TLS says so to the client (close_notify).
+    /// Before a graceful close: TLS says so to the client (close_notify), once.
     pub fn close_notify(&mut self) {
-        if !self.lingering {
-            self.transport.close_notify(self.socket.as_fd());
-        }
+        self.transport.close_notify(self.socket.as_fd());
     }
 
     pub fn served(&self) -> u64 {

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, BufRead, IoSlice, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
@@ -216,21 +216,25 @@ impl Transport {
 
 impl Tls {
     fn recv(&mut self, fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> io::Result<usize> {
-        let start = buf.len();
-        let space = buf.capacity() - start;
-        buf.resize(start + space, 0);
+        let space = buf.capacity() - buf.len();
         let mut got = 0;
         let mut ended = false;
         let mut failed = None;
         let mut wire = Wire::new(fd);
         loop {
-            match self.conn.reader().read(&mut buf[start + got..]) {
+            // The plaintext is copied from rustls's buffer straight into the spare capacity
+            // (`read` would need that capacity zeroed first, on every read).
+            let mut reader = self.conn.reader();
+            match reader.fill_buf() {
                 // The client sent close_notify.
-                Ok(0) => {
+                Ok([]) => {
                     ended = true;
                     break;
                 }
-                Ok(n) => {
+                Ok(plaintext) => {
+                    let n = plaintext.len().min(space - got);
+                    buf.extend_from_slice(&plaintext[..n]);
+                    reader.consume(n);
                     got += n;
                     if got == space {
                         break;
@@ -271,7 +275,6 @@ impl Tls {
                 break;
             }
         }
-        buf.truncate(start + got);
         match failed {
             Some(e) => Err(e),
             None if got > 0 => Ok(got),

@@ -362,13 +362,18 @@ pub fn ready_line(child: &mut Child) -> (String, SocketAddr) {
     BufReader::new(child.stdout.as_mut().expect("stdout is piped"))
         .read_line(&mut line)
         .unwrap();
-    let addr = line
-        .split_whitespace()
-        .find_map(|word| word.strip_prefix("http://"))
+    let addr = url_addr(&line, "http");
+    (line, addr)
+}
+
+/// The ADDR:PORT of the `scheme://ADDR:PORT/` URL in `line`.
+pub fn url_addr(line: &str, scheme: &str) -> SocketAddr {
+    let prefix = format!("{scheme}://");
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix(prefix.as_str()))
         .and_then(|rest| rest.split('/').next())
         .and_then(|addr| addr.parse().ok())
-        .unwrap_or_else(|| panic!("no http://ADDR:PORT/ in {line:?}"));
-    (line, addr)
+        .unwrap_or_else(|| panic!("no {prefix}ADDR:PORT/ in {line:?}"))
 }
 
 /// Sends `count` pipelined GETs of /big.bin (1 MiB each) and never reads: far more than
